@@ -1,0 +1,106 @@
+package wasm
+
+// Elem is one element segment, decoded far enough to know every function
+// and global it refers to.
+type Elem struct {
+	Flags uint32
+	Table uint32
+	// Offset is the offset expression of an active segment (raw, with end).
+	Offset []byte
+	// Funcs holds the function indices of the index-vector forms.
+	Funcs []uint32
+	// Exprs holds the initializer expressions of the expression forms.
+	Exprs [][]byte
+}
+
+// DecodeElements decodes the element section kept raw in m.Elements.
+func DecodeElements(m *Module, f Features) ([]Elem, error) {
+	if m.Elements == nil {
+		return nil, nil
+	}
+	r := &reader{b: m.Elements, section: "element", fn: -1}
+	n, err := r.count(1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Elem, 0, n)
+	for i := uint32(0); i < n; i++ {
+		var e Elem
+		if e.Flags, err = r.u32(); err != nil {
+			return nil, err
+		}
+		if e.Flags > 7 {
+			return nil, r.malformed("malformed element segment flags %d", e.Flags)
+		}
+		if e.Flags != 0 && f&FeatureBulkMemory == 0 && f&FeatureRefTypes == 0 {
+			return nil, r.malformed("element segment flags %d need bulk memory or reference types", e.Flags)
+		}
+		passiveOrDeclared := e.Flags&1 != 0
+		explicitTable := e.Flags&2 != 0 && !passiveOrDeclared
+		usesExprs := e.Flags&4 != 0
+		if explicitTable {
+			if e.Table, err = r.u32(); err != nil {
+				return nil, err
+			}
+		}
+		if !passiveOrDeclared {
+			if e.Offset, err = readConstExpr(r, f); err != nil {
+				return nil, err
+			}
+		}
+		if passiveOrDeclared || explicitTable {
+			// elemkind (0x00) for index forms, a reference type otherwise.
+			if _, err = r.byte(); err != nil {
+				return nil, err
+			}
+		}
+		cnt, err := r.count(1)
+		if err != nil {
+			return nil, err
+		}
+		for j := uint32(0); j < cnt; j++ {
+			if usesExprs {
+				x, err := readConstExpr(r, f)
+				if err != nil {
+					return nil, err
+				}
+				e.Exprs = append(e.Exprs, x)
+			} else {
+				idx, err := r.u32()
+				if err != nil {
+					return nil, err
+				}
+				e.Funcs = append(e.Funcs, idx)
+			}
+		}
+		out = append(out, e)
+	}
+	if !r.eof() {
+		return nil, r.malformed("section size mismatch: %d unread bytes", len(r.b)-r.pos)
+	}
+	return out, nil
+}
+
+// ConstExprRefs calls fn for each global.get and ref.func in a constant
+// expression previously accepted by the decoder.
+func ConstExprRefs(expr []byte, fn func(op Op, idx uint32)) {
+	r := &reader{b: expr, fn: -1}
+	for !r.eof() {
+		op, _ := r.byte()
+		switch Op(op) {
+		case OpI32Const:
+			_, _ = r.s32()
+		case OpI64Const:
+			_, _ = r.s64()
+		case OpF32Const:
+			_, _ = r.bytes(4)
+		case OpF64Const:
+			_, _ = r.bytes(8)
+		case OpGlobalGet, OpRefFunc:
+			idx, _ := r.u32()
+			fn(Op(op), idx)
+		case OpRefNull:
+			_, _ = r.byte()
+		}
+	}
+}
