@@ -31,9 +31,11 @@ const (
 	ExportGas      = "__plinth_gas"
 	ExportStack    = "__plinth_stack"
 	ExportStart    = "__plinth_start"
-	// StackMemoryLimit is the value the stack global holds after memory.grow
-	// trapped at the Plinth memory limit.
-	StackMemoryLimit = 0xFFFFFFFF
+	// ExportMemoryLimit is an i32 global set to 1 when memory.grow was
+	// refused because of the Plinth memory limit rather than a maximum the
+	// module declared. The grow still returns -1, as the spec requires; the
+	// flag lets the host name the cause if the call then fails.
+	ExportMemoryLimit = "__plinth_memlimit"
 	// Module-defined mutable global i is exported as ExportGlobal+i so a
 	// pooled instance can be reset to its snapshot.
 	ExportGlobal = "__plinth_g"
@@ -70,6 +72,8 @@ type Config struct {
 	FrameOverhead uint32
 	// MaxMemoryPages replaces a memory's maximum when it is absent or larger.
 	MaxMemoryPages uint32
+	// MaxBrTableTargets bounds the labels of one br_table (0: no bound).
+	MaxBrTableTargets uint32
 }
 
 // Per-unit prices are multiplied by 32-bit operands inside the module; these
@@ -130,8 +134,11 @@ type Result struct {
 // reference must be refused here: after the rewrite it could point at ours.
 var ErrInvalid = errors.New("invalid module")
 
+// ErrLimit marks a module that exceeds a limit of the configuration.
+var ErrLimit = errors.New("limit exceeded")
+
 // ErrStackFrame reports a function whose frame alone exceeds the stack limit.
-var ErrStackFrame = errors.New("instrument: function frame exceeds the stack limit")
+var ErrStackFrame = fmt.Errorf("function frame exceeds the stack limit: %w", ErrLimit)
 
 // Instrument rewrites m. It does not modify m; the result shares unmodified
 // byte slices with it.
@@ -145,7 +152,8 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 			return nil, fmt.Errorf("instrument: export %q uses the reserved prefix %q", e.Name, ReservedPrefix)
 		}
 	}
-	if err := checkRefs(m, uint32(len(funcTypes)), m.NumImported(wasm.KindGlobal)+uint32(len(m.Globals)), cfg.Features); err != nil {
+	declared, err := checkRefs(m, funcTypes, cfg.Features)
+	if err != nil {
 		return nil, err
 	}
 	out := *m
@@ -161,6 +169,7 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 	importedGlobals := m.NumImported(wasm.KindGlobal)
 	gasGlobal := importedGlobals + uint32(len(m.Globals))
 	stackGlobal := gasGlobal + 1
+	memLimitGlobal := gasGlobal + 2
 	for i, g := range m.Globals {
 		if g.Type.Mutable {
 			idx := importedGlobals + uint32(i)
@@ -171,10 +180,12 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 	out.Globals = append(out.Globals,
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I64, Mutable: true}, Init: wasm.ConstI64(0)},
 		wasm.Global{Type: wasm.GlobalType{Type: wasm.I32, Mutable: true}, Init: wasm.ConstI32(0)},
+		wasm.Global{Type: wasm.GlobalType{Type: wasm.I32, Mutable: true}, Init: wasm.ConstI32(0)},
 	)
 	out.Exports = append(out.Exports,
 		wasm.Export{Name: ExportGas, Kind: wasm.KindGlobal, Index: gasGlobal},
 		wasm.Export{Name: ExportStack, Kind: wasm.KindGlobal, Index: stackGlobal},
+		wasm.Export{Name: ExportMemoryLimit, Kind: wasm.KindGlobal, Index: memLimitGlobal},
 	)
 	if m.Start != nil {
 		out.Exports = append(out.Exports, wasm.Export{Name: ExportStart, Kind: wasm.KindFunc, Index: *m.Start})
@@ -186,7 +197,7 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 		l := &out.Memories[i]
 		growLimit = growLimit || !l.HasMax || l.Max > cfg.MaxMemoryPages
 		if l.Min > cfg.MaxMemoryPages {
-			return nil, fmt.Errorf("instrument: memory %d starts with %d pages, more than the limit of %d", i, l.Min, cfg.MaxMemoryPages)
+			return nil, fmt.Errorf("instrument: memory %d starts with %d pages, more than the limit of %d: %w", i, l.Min, cfg.MaxMemoryPages, ErrLimit)
 		}
 		if !l.HasMax || l.Max > cfg.MaxMemoryPages {
 			l.Max, l.HasMax = cfg.MaxMemoryPages, true
@@ -207,10 +218,12 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 		funcTypes:   funcTypes,
 		numTypes:    len(m.Types),
 		numGlobals:  gasGlobal,
+		declared:    declared,
 		gasGlobal:   gasGlobal,
 		stackGlobal: stackGlobal,
 		nextFunc:    uint32(len(funcTypes)),
 		growLimit:   growLimit,
+		memLimit:    memLimitGlobal,
 	}
 	imported := int(m.NumImported(wasm.KindFunc))
 	var body wasm.Body
@@ -232,33 +245,54 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 	return res, nil
 }
 
-// checkRefs refuses references, outside function bodies, to functions and
-// globals that do not exist (bodies are checked while they are rewritten).
-func checkRefs(m *wasm.Module, nFuncs, nGlobals uint32, f wasm.Features) error {
+// checkRefs refuses what the rewrite would otherwise turn valid outside
+// function bodies: references to functions and globals past the original
+// ones, a start function that is not [] -> [] (exporting it would hide
+// that), non-constant initializers, memories over 4 GiB (the clamp would
+// hide those) and active element segments that cannot fit their table (the
+// spec fails instantiation; wazero skips them). It returns the functions
+// ref.func may name.
+func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bool, error) {
+	nFuncs := uint32(len(funcTypes))
+	globals := m.GlobalTypes()
+	nImportedGlobals := m.NumImported(wasm.KindGlobal)
+	declared := make([]bool, nFuncs)
 	var bad error
 	ref := func(where string) func(op wasm.Op, idx uint32) {
 		return func(op wasm.Op, idx uint32) {
-			if bad != nil {
-				return
-			}
-			if op == wasm.OpGlobalGet && idx >= nGlobals {
-				bad = fmt.Errorf("instrument: %s: unknown global %d: %w", where, idx, ErrInvalid)
-			}
-			if op == wasm.OpRefFunc && idx >= nFuncs {
+			switch {
+			case bad != nil:
+			case op == wasm.OpGlobalGet && (idx >= nImportedGlobals || globals[idx].Mutable):
+				bad = fmt.Errorf("instrument: %s: constant expression required: global.get %d is not an imported immutable global: %w", where, idx, ErrInvalid)
+			case op == wasm.OpRefFunc && idx >= nFuncs:
 				bad = fmt.Errorf("instrument: %s: unknown function %d: %w", where, idx, ErrInvalid)
+			case op == wasm.OpRefFunc:
+				declared[idx] = true
 			}
 		}
 	}
 	for _, e := range m.Exports {
 		switch {
 		case e.Kind == wasm.KindFunc && e.Index >= nFuncs:
-			return fmt.Errorf("instrument: export %q: unknown function %d: %w", e.Name, e.Index, ErrInvalid)
-		case e.Kind == wasm.KindGlobal && e.Index >= nGlobals:
-			return fmt.Errorf("instrument: export %q: unknown global %d: %w", e.Name, e.Index, ErrInvalid)
+			return nil, fmt.Errorf("instrument: export %q: unknown function %d: %w", e.Name, e.Index, ErrInvalid)
+		case e.Kind == wasm.KindFunc:
+			declared[e.Index] = true
+		case e.Kind == wasm.KindGlobal && e.Index >= uint32(len(globals)):
+			return nil, fmt.Errorf("instrument: export %q: unknown global %d: %w", e.Name, e.Index, ErrInvalid)
 		}
 	}
-	if m.Start != nil && *m.Start >= nFuncs {
-		return fmt.Errorf("instrument: start: unknown function %d: %w", *m.Start, ErrInvalid)
+	if m.Start != nil {
+		if *m.Start >= nFuncs {
+			return nil, fmt.Errorf("instrument: start: unknown function %d: %w", *m.Start, ErrInvalid)
+		}
+		if t := funcTypes[*m.Start]; len(t.Params) != 0 || len(t.Results) != 0 {
+			return nil, fmt.Errorf("instrument: start function %d has type %v, want [] -> []: %w", *m.Start, t, ErrInvalid)
+		}
+	}
+	for i, mem := range m.Memories {
+		if mem.Min > 65536 || (mem.HasMax && mem.Max > 65536) {
+			return nil, fmt.Errorf("instrument: memory %d: memory size must be at most 65536 pages (4GiB): %w", i, ErrInvalid)
+		}
 	}
 	for i, g := range m.Globals {
 		wasm.ConstExprRefs(g.Init, ref(fmt.Sprintf("global %d", i)))
@@ -268,19 +302,28 @@ func checkRefs(m *wasm.Module, nFuncs, nGlobals uint32, f wasm.Features) error {
 	}
 	elems, err := wasm.DecodeElements(m, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	nImportedTables := m.NumImported(wasm.KindTable)
 	for i, e := range elems {
 		where := fmt.Sprintf("element %d", i)
 		wasm.ConstExprRefs(e.Offset, ref(where))
+		n := len(e.Funcs)
 		for _, x := range e.Exprs {
 			wasm.ConstExprRefs(x, ref(where))
+			n++
 		}
 		for _, fn := range e.Funcs {
-			if fn >= nFuncs && bad == nil {
-				bad = fmt.Errorf("instrument: %s: unknown function %d: %w", where, fn, ErrInvalid)
+			if fn >= nFuncs {
+				return nil, fmt.Errorf("instrument: %s: unknown function %d: %w", where, fn, ErrInvalid)
+			}
+			declared[fn] = true
+		}
+		if off, ok := wasm.ConstI32Value(e.Offset); ok && e.Table >= nImportedTables && int(e.Table-nImportedTables) < len(m.Tables) {
+			if t := m.Tables[e.Table-nImportedTables]; uint64(uint32(off))+uint64(n) > uint64(t.Min) {
+				return nil, fmt.Errorf("instrument: %s: %d elements at offset %d do not fit table %d of %d: out of bounds table access: %w", where, n, uint32(off), e.Table, t.Min, ErrInvalid)
 			}
 		}
 	}
-	return bad
+	return declared, bad
 }

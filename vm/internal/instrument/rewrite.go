@@ -24,13 +24,15 @@ type rewriter struct {
 	funcTypes   []wasm.FuncType
 	numTypes    int    // types of the original module; appended ones are ours
 	numGlobals  uint32 // globals of the original module, imports included
+	declared    []bool // functions ref.func may name: in elements, exports or global initializers
 	gasGlobal   uint32
 	stackGlobal uint32
 	nextFunc    uint32
 
-	// growLimit is set when memory.grow must trap at the Plinth memory
-	// limit: the module declared no maximum, or one above the limit.
+	// growLimit is set when memory.grow must flag the Plinth memory limit:
+	// the module declared no maximum, or one above the limit.
 	growLimit     bool
+	memLimit      uint32             // the flag global
 	helpers       [numHelpers]uint32 // function index; 0 until added
 	helperOrder   []helperKind
 	instanceState bool
@@ -93,11 +95,11 @@ const (
 // function rewrites one function body and returns it with its frame size.
 func (rw *rewriter) function(fn int, c *wasm.Code, instrs []wasm.Instr) (wasm.Code, uint32, error) {
 	ft := rw.funcTypes[fn]
-	maxHeight, err := rw.maxHeight(fn, ft, instrs)
+	nLocals := uint64(len(ft.Params)) + c.NumLocals()
+	maxHeight, err := rw.analyze(fn, ft, nLocals, instrs)
 	if err != nil {
 		return wasm.Code{}, 0, err
 	}
-	nLocals := uint64(len(ft.Params)) + c.NumLocals()
 	frame := uint64(rw.cfg.FrameOverhead) + nLocals + uint64(maxHeight)
 	if frame > uint64(rw.cfg.StackLimit) {
 		return wasm.Code{}, 0, fmt.Errorf("instrument: function %d needs %d stack slots, the limit is %d: %w", fn, frame, rw.cfg.StackLimit, ErrStackFrame)
@@ -250,8 +252,8 @@ func (rw *rewriter) appendHelpers() {
 		e.op(opI64LtS)
 		e.trapIf()
 		if kind == helperGrow && rw.growLimit {
-			// Growing past the Plinth limit is an error of its own, not the
-			// -1 a module sees when it exceeds the maximum it declared.
+			// Growing past the Plinth limit returns -1 like any failed
+			// grow, and raises the flag so a failure can be explained.
 			e.b = append(e.b, 0x3F, 0x00) // memory.size
 			e.op(wasm.OpI64ExtendI32U)
 			e.local(wasm.OpLocalGet, 0)
@@ -260,9 +262,8 @@ func (rw *rewriter) appendHelpers() {
 			e.i64(int64(rw.cfg.MaxMemoryPages))
 			e.op(opI64GtU)
 			e.block(wasm.OpIf, wasm.BlockEmpty)
-			e.i32(-1)
-			e.global(wasm.OpGlobalSet, rw.stackGlobal)
-			e.op(wasm.OpUnreachable)
+			e.i32(1)
+			e.global(wasm.OpGlobalSet, rw.memLimit)
 			e.op(wasm.OpEnd)
 		}
 		e.local(wasm.OpLocalGet, 0)

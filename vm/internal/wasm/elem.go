@@ -104,3 +104,16 @@ func ConstExprRefs(expr []byte, fn func(op Op, idx uint32)) {
 		}
 	}
 }
+
+// ConstI32Value returns v if expr is exactly "i32.const v; end".
+func ConstI32Value(expr []byte) (int32, bool) {
+	if len(expr) < 3 || Op(expr[0]) != OpI32Const || Op(expr[len(expr)-1]) != OpEnd {
+		return 0, false
+	}
+	r := &reader{b: expr[1 : len(expr)-1], fn: -1}
+	v, err := r.s32()
+	if err != nil || !r.eof() {
+		return 0, false
+	}
+	return v, true
+}
