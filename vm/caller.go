@@ -13,9 +13,10 @@ const MaxDebugLog = 64 << 10
 
 // callState is what host functions see of the running call.
 type callState struct {
-	inst *instance
-	req  *Request
-	log  []byte
+	inst   *instance
+	caller Caller
+	req    *Request
+	log    []byte
 	// random stream state: block counter and unread bytes of the current block
 	rndCounter uint64
 	rndBuf     []byte
@@ -35,7 +36,11 @@ func (c *Caller) Env() any { return c.cs.req.Env }
 // is out of bounds. The slice aliases the memory: copy it before the module
 // runs again.
 func (c *Caller) Read(ptr, n uint32) ([]byte, bool) {
-	return c.mod.Memory().Read(ptr, n)
+	mem := c.mod.Memory()
+	if mem == nil {
+		return nil, n == 0
+	}
+	return mem.Read(ptr, n)
 }
 
 // Write copies b into the caller's memory at ptr, or returns false (writing

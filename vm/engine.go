@@ -110,12 +110,12 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		for _, hf := range byModule[name] {
 			fn := hf.Fn
 			b.NewFunctionBuilder().
-				WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+				WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 					cs, _ := ctx.Value(callKey{}).(*callState)
 					if cs == nil {
 						panic(errors.New("vm: host function called outside a vm call"))
 					}
-					fn(ctx, &Caller{mod: mod, cs: cs}, stack)
+					fn(ctx, &cs.caller, stack)
 				}), hf.Params, hf.Results).
 				Export(hf.Name)
 		}

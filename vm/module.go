@@ -57,6 +57,7 @@ type Module struct {
 	// Otherwise they run at the start of every call, on a fresh instance.
 	preinit           bool
 	hasStart, hasInit bool
+	hasMemory         bool
 	// poolable is false for modules whose instances keep state outside
 	// memory and mutable numeric globals (tables, dropped segments,
 	// reference globals): every call of those gets a fresh instance.
@@ -80,6 +81,11 @@ type instance struct {
 	gas     api.MutableGlobal
 	stack   api.MutableGlobal
 	memFlag api.MutableGlobal
+	// mem is the instance's memory, or a nil interface when it has none
+	// (wazero's Module.Memory returns a typed nil then).
+	mem api.Memory
+	// caller is what host functions receive; Memory() on it is nil-safe.
+	caller  api.Module
 	globals []api.MutableGlobal
 	pages   uint32 // memory size when the instance was created
 }
@@ -100,7 +106,8 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 		return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
 	}
 	m := &Module{engine: e, params: p, CodeHash: hash, hasStart: prep.res.HasStart,
-		poolable: !prep.res.InstanceState && !hasRefGlobal(prep.mod)}
+		poolable:  !prep.res.InstanceState && !hasRefGlobal(prep.mod),
+		hasMemory: len(prep.mod.Memories) > 0}
 	for _, idx := range prep.res.MutableGlobals {
 		m.globalNames = append(m.globalNames, instrument.ExportGlobal+strconv.Itoa(int(idx)))
 	}
@@ -184,7 +191,7 @@ func (m *Module) preinitialize(ctx context.Context, prep *prepared) error {
 	}
 	out := *prep.mod
 	// Memory: one active segment per run of non-zero bytes.
-	if mem := inst.mod.Memory(); mem != nil && len(out.Memories) > 0 {
+	if mem := inst.mem; mem != nil && len(out.Memories) > 0 {
 		buf, _ := mem.Read(0, mem.Size())
 		out.Memories = append([]wasm.Limits(nil), out.Memories...)
 		out.Memories[0].Min = mem.Size() / 65536
@@ -286,8 +293,12 @@ func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule
 		}
 		inst.globals = append(inst.globals, g)
 	}
-	if mem := mod.Memory(); mem != nil {
-		inst.pages = mem.Size() / 65536
+	if m.hasMemory {
+		inst.mem = mod.Memory()
+		inst.pages = inst.mem.Size() / 65536
+		inst.caller = callerModule{Module: mod, mem: inst.mem}
+	} else {
+		inst.caller = callerModule{Module: mod}
 	}
 	return inst, nil
 }
@@ -352,6 +363,7 @@ func (m *Module) run(ctx context.Context, inst *instance, req *Request) (Result,
 		return Result{}, fmt.Errorf("vm: %s takes %d arguments, got %d", req.Func, n, len(req.Args))
 	}
 	cs := &callState{inst: inst, req: req}
+	cs.caller = Caller{mod: inst.caller, cs: cs}
 	inst.gas.Set(req.Gas)
 	inst.stack.Set(0)
 	inst.memFlag.Set(0)
@@ -444,7 +456,7 @@ func (m *Module) acquire(ctx context.Context) (*instance, bool, error) {
 // takeSnapshot records a fresh instance's memory and mutable globals: the
 // state every pooled instance is reset to.
 func (m *Module) takeSnapshot(inst *instance) error {
-	if mem := inst.mod.Memory(); mem != nil {
+	if mem := inst.mem; mem != nil {
 		buf, ok := mem.Read(0, mem.Size())
 		if !ok {
 			return errors.New("vm: cannot read fresh memory")
@@ -462,7 +474,7 @@ func (m *Module) takeSnapshot(inst *instance) error {
 // discards it when it cannot be reset (its memory grew, or the module runs
 // its initializers per call) or the pool is full.
 func (m *Module) release(ctx context.Context, inst *instance) {
-	mem := inst.mod.Memory()
+	mem := inst.mem
 	if !m.poolable || (mem != nil && mem.Size()/65536 != inst.pages) {
 		m.discard(ctx, inst)
 		return
@@ -498,3 +510,12 @@ func (m *Module) Close(ctx context.Context) error {
 	}
 	return m.compiled.Close(ctx)
 }
+
+// callerModule is the calling module as host functions see it: its Memory
+// is a true nil interface when the module has no memory.
+type callerModule struct {
+	api.Module
+	mem api.Memory
+}
+
+func (c callerModule) Memory() api.Memory { return c.mem }
