@@ -1,0 +1,3 @@
+module gocontract
+
+go 1.25
