@@ -249,8 +249,9 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 // function bodies: references to functions and globals past the original
 // ones, a start function that is not [] -> [] (exporting it would hide
 // that), non-constant initializers, memories over 4 GiB (the clamp would
-// hide those) and active element segments that cannot fit their table (the
-// spec fails instantiation; wazero skips them). It returns the functions
+// hide those) and active data and element segments that cannot fit their
+// memory or table (the spec fails instantiation; wazero skips such element
+// segments, and Deploy does not instantiate modules without initializers). It returns the functions
 // ref.func may name.
 func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bool, error) {
 	nFuncs := uint32(len(funcTypes))
@@ -297,8 +298,16 @@ func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bo
 	for i, g := range m.Globals {
 		wasm.ConstExprRefs(g.Init, ref(fmt.Sprintf("global %d", i)))
 	}
+	nImportedMems := m.NumImported(wasm.KindMemory)
 	for i, d := range m.Datas {
-		wasm.ConstExprRefs(d.Offset, ref(fmt.Sprintf("data %d", i)))
+		where := fmt.Sprintf("data %d", i)
+		wasm.ConstExprRefs(d.Offset, ref(where))
+		if off, ok := wasm.ConstI32Value(d.Offset); ok && !d.Passive && d.Memory >= nImportedMems && int(d.Memory-nImportedMems) < len(m.Memories) {
+			size := uint64(m.Memories[d.Memory-nImportedMems].Min) * 65536
+			if uint64(uint32(off))+uint64(len(d.Init)) > size {
+				return nil, fmt.Errorf("instrument: %s: %d bytes at offset %d do not fit memory %d of %d bytes: out of bounds memory access: %w", where, len(d.Init), uint32(off), d.Memory, size, ErrInvalid)
+			}
+		}
 	}
 	elems, err := wasm.DecodeElements(m, f)
 	if err != nil {
