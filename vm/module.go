@@ -52,18 +52,9 @@ type Module struct {
 	compiled wazero.CompiledModule
 	// CodeHash is the SHA-256 of the module as deployed (before rewriting).
 	CodeHash [32]byte
-	// preinit is set when the module could be pre-initialized: its start
-	// function and _initialize ran at deploy and are baked into compiled.
-	// Otherwise they run at the start of every call, on a fresh instance.
-	preinit           bool
-	hasStart, hasInit bool
-	hasMemory         bool
-	// poolable is false for modules whose instances keep state outside
-	// memory and mutable numeric globals (tables, dropped segments,
-	// reference globals): every call of those gets a fresh instance.
-	poolable bool
-	// globalNames are the exports of the module-defined mutable globals.
-	globalNames []string
+	artifact
+	// fromCache records that Deploy found the artifact on disk.
+	fromCache bool
 
 	mu   sync.Mutex
 	idle []*instance
@@ -98,6 +89,14 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 		return nil, err
 	}
 	hash := sha256.Sum256(code)
+	key := cacheKey(hash, &p)
+	if art, ok := e.loadArtifact(key); ok {
+		if m, err := e.load(ctx, hash, p, art); err == nil {
+			m.fromCache = true
+			return m, nil
+		}
+		// A cache entry that does not compile is ignored and rebuilt.
+	}
 	prep, err := prepare(code, &p, wasm.FeaturesV2)
 	if err != nil {
 		return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
@@ -105,35 +104,43 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 	if err := e.checkImports(prep.mod); err != nil {
 		return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
 	}
-	m := &Module{engine: e, params: p, CodeHash: hash, hasStart: prep.res.HasStart,
-		poolable:  !prep.res.InstanceState && !hasRefGlobal(prep.mod),
-		hasMemory: len(prep.mod.Memories) > 0}
+	art := &artifact{
+		Bin:       prep.bin,
+		HasStart:  prep.res.HasStart,
+		Poolable:  !prep.res.InstanceState && !hasRefGlobal(prep.mod),
+		HasMemory: len(prep.mod.Memories) > 0,
+	}
 	for _, idx := range prep.res.MutableGlobals {
-		m.globalNames = append(m.globalNames, instrument.ExportGlobal+strconv.Itoa(int(idx)))
+		art.GlobalNames = append(art.GlobalNames, instrument.ExportGlobal+strconv.Itoa(int(idx)))
 	}
 	for _, ex := range prep.mod.Exports {
 		if ex.Name == "_initialize" && ex.Kind == wasm.KindFunc {
-			m.hasInit = true
+			art.HasInit = true
 		}
 	}
-	compiled, err := e.rt.CompileModule(ctx, prep.bin)
+	m, err := e.load(ctx, hash, p, art)
 	if err != nil {
 		return nil, fmt.Errorf("deploy %x: %w: %w", hash[:8], ErrInvalid, err)
 	}
-	m.compiled = compiled
-	if !m.hasStart && !m.hasInit {
-		return m, nil
+	// Modules whose state a memory-and-globals snapshot cannot capture run
+	// their initializers on every call instead.
+	if (art.HasStart || art.HasInit) && art.Poolable {
+		if err := m.preinitialize(ctx, prep); err != nil {
+			_ = m.compiled.Close(ctx)
+			return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
+		}
 	}
-	if !m.poolable {
-		// Cannot be captured by a memory-and-globals snapshot: the
-		// initializers run on every call instead.
-		return m, nil
-	}
-	if err := m.preinitialize(ctx, prep); err != nil {
-		_ = compiled.Close(ctx)
-		return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
-	}
+	e.storeArtifact(key, &m.artifact)
 	return m, nil
+}
+
+// load compiles an artifact into a Module.
+func (e *Engine) load(ctx context.Context, hash [32]byte, p Params, art *artifact) (*Module, error) {
+	compiled, err := e.rt.CompileModule(ctx, art.Bin)
+	if err != nil {
+		return nil, err
+	}
+	return &Module{engine: e, params: p, CodeHash: hash, artifact: *art, compiled: compiled}, nil
 }
 
 func hasRefGlobal(m *wasm.Module) bool {
@@ -226,13 +233,15 @@ func (m *Module) preinitialize(ctx context.Context, prep *prepared) error {
 		}
 	}
 	out.Exports = exports
-	compiled, err := m.engine.rt.CompileModule(ctx, wasm.Encode(&out))
+	bin := wasm.Encode(&out)
+	compiled, err := m.engine.rt.CompileModule(ctx, bin)
 	if err != nil {
 		return fmt.Errorf("compile pre-initialized module: %w", err)
 	}
 	_ = m.compiled.Close(ctx)
 	m.compiled = compiled
-	m.preinit = true
+	m.Bin = bin
+	m.Preinit = true
 	return nil
 }
 
@@ -285,7 +294,7 @@ func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule
 		_ = mod.Close(ctx)
 		return nil, errors.New("vm: instrumented module lacks its memory-limit flag")
 	}
-	for _, name := range m.globalNames {
+	for _, name := range m.GlobalNames {
 		g, ok := mod.ExportedGlobal(name).(api.MutableGlobal)
 		if !ok {
 			_ = mod.Close(ctx)
@@ -293,7 +302,7 @@ func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule
 		}
 		inst.globals = append(inst.globals, g)
 	}
-	if m.hasMemory {
+	if m.HasMemory {
 		inst.mem = mod.Memory()
 		inst.pages = inst.mem.Size() / 65536
 		inst.caller = callerModule{Module: mod, mem: inst.mem}
@@ -308,7 +317,7 @@ func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule
 func (m *Module) runInitializers(ctx context.Context, inst *instance, req *Request) (uint64, error) {
 	var used uint64
 	for _, name := range []string{instrument.ExportStart, "_initialize"} {
-		if (name == instrument.ExportStart && !m.hasStart) || (name == "_initialize" && !m.hasInit) {
+		if (name == instrument.ExportStart && !m.HasStart) || (name == "_initialize" && !m.HasInit) {
 			continue
 		}
 		sub := *req
@@ -337,7 +346,7 @@ func (m *Module) Call(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	var used uint64
-	if fresh && !m.preinit && (m.hasStart || m.hasInit) {
+	if fresh && !m.Preinit && (m.HasStart || m.HasInit) {
 		// Not pre-initializable: the initializers are part of every call.
 		used, err = m.runInitializers(ctx, inst, &req)
 		if err != nil {
@@ -431,7 +440,7 @@ func trapKind(err error) (TrapKind, bool) {
 
 // acquire takes an idle instance or creates one. fresh reports a new one.
 func (m *Module) acquire(ctx context.Context) (*instance, bool, error) {
-	if m.poolable {
+	if m.Poolable {
 		m.mu.Lock()
 		if n := len(m.idle); n > 0 {
 			inst := m.idle[n-1]
@@ -475,7 +484,7 @@ func (m *Module) takeSnapshot(inst *instance) error {
 // its initializers per call) or the pool is full.
 func (m *Module) release(ctx context.Context, inst *instance) {
 	mem := inst.mem
-	if !m.poolable || (mem != nil && mem.Size()/65536 != inst.pages) {
+	if !m.Poolable || (mem != nil && mem.Size()/65536 != inst.pages) {
 		m.discard(ctx, inst)
 		return
 	}
