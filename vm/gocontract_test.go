@@ -391,3 +391,32 @@ func TestGoContractStdin(t *testing.T) {
 		t.Errorf("stdin: %v, want output 0", got)
 	}
 }
+
+// BenchmarkGoContract measures calls of the Go contract on the compiler:
+// run (JSON, storage, fmt) and sha (SHA-256 of 64 KiB, all WebAssembly).
+func BenchmarkGoContract(b *testing.B) {
+	m := sharedGoContract(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name  string
+		fn    string
+		args  []uint64
+		input []byte
+	}{
+		{"run", "run", nil, goInput},
+		{"sha64KiB", "sha", []uint64{42}, nil},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var gas uint64
+			for b.Loop() {
+				h := &testHost{input: bc.input, storage: map[string][]byte{}}
+				res, err := m.Call(ctx, Request{Func: bc.fn, Args: bc.args, Gas: goGas, Env: h, Time: goTime, Seed: goSeed})
+				if err != nil {
+					b.Fatal(err)
+				}
+				gas = res.GasUsed
+			}
+			b.ReportMetric(float64(gas), "gas/op")
+		})
+	}
+}
