@@ -4,14 +4,16 @@ go 1.25.0
 
 toolchain go1.26.8
 
-require github.com/urfave/cli/v2 v2.27.7
+require (
+	github.com/cockroachdb/datadriven v1.0.3
+	github.com/tetratelabs/wazero v1.12.0
+	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/sys v0.44.0
+)
 
 require (
-	github.com/cockroachdb/datadriven v1.0.3 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
-	github.com/tetratelabs/wazero v1.12.0 // indirect
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
-	golang.org/x/sys v0.44.0 // indirect
 )

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/plinthchain/plinth/vm/internal/instrument"
 	"github.com/plinthchain/plinth/vm/internal/wasm"
@@ -64,6 +65,9 @@ type Module struct {
 	snapGlobals []uint64
 	snapOnce    sync.Once
 	snapErr     error
+	// cow holds snapMem for copy-on-write instance memories (Linux); nil
+	// means instances are reset by copying snapMem.
+	cow *cowImage
 }
 
 // instance is one wazero module instance with the handles a call needs.
@@ -79,6 +83,11 @@ type instance struct {
 	caller  api.Module
 	globals []api.MutableGlobal
 	pages   uint32 // memory size when the instance was created
+	// cow is the copy-on-write memory, or nil when reset copies snapMem.
+	cow *cowMemory
+	// fns caches exported functions: wazero allocates a call engine for
+	// every ExportedFunction lookup.
+	fns map[string]api.Function
 }
 
 // Deploy validates, instruments, pre-initializes and compiles code under p.
@@ -276,11 +285,28 @@ func snapshotSegments(mem []byte) []wasm.Data {
 
 // instantiate creates an instance and looks up the reserved exports.
 func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule) (*instance, error) {
+	var cow *cowMemory
+	if m.cow != nil {
+		ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
+			if cow = m.cow.allocate(max); cow != nil {
+				return cow
+			}
+			return &goMemory{}
+		}))
+	}
 	mod, err := m.engine.rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	inst := &instance{mod: mod}
+	inst := &instance{mod: mod, cow: cow, fns: map[string]api.Function{}}
+	if cow != nil {
+		// Instantiation wrote the data segments, which equal the image;
+		// dropping those pages leaves the memory mapped to the image.
+		if err := cow.reset(); err != nil {
+			_ = mod.Close(ctx)
+			return nil, fmt.Errorf("vm: reset fresh memory: %w", err)
+		}
+	}
 	var ok bool
 	if inst.gas, ok = mod.ExportedGlobal(instrument.ExportGas).(api.MutableGlobal); !ok {
 		_ = mod.Close(ctx)
@@ -364,9 +390,12 @@ func (m *Module) Call(ctx context.Context, req Request) (Result, error) {
 
 // run calls one export on inst and classifies how it ended.
 func (m *Module) run(ctx context.Context, inst *instance, req *Request) (Result, error) {
-	fn := inst.mod.ExportedFunction(req.Func)
-	if fn == nil {
-		return Result{}, fmt.Errorf("%w: %q", ErrNoExport, req.Func)
+	fn, ok := inst.fns[req.Func]
+	if !ok {
+		if fn = inst.mod.ExportedFunction(req.Func); fn == nil {
+			return Result{}, fmt.Errorf("%w: %q", ErrNoExport, req.Func)
+		}
+		inst.fns[req.Func] = fn
 	}
 	if n := len(fn.Definition().ParamTypes()); n != len(req.Args) {
 		return Result{}, fmt.Errorf("vm: %s takes %d arguments, got %d", req.Func, n, len(req.Args))
@@ -471,6 +500,11 @@ func (m *Module) takeSnapshot(inst *instance) error {
 			return errors.New("vm: cannot read fresh memory")
 		}
 		m.snapMem = append([]byte(nil), buf...)
+		if m.Poolable {
+			// Without an image (not Linux, or the kernel refused), reset
+			// falls back to copying snapMem.
+			m.cow, _ = newCowImage(m.snapMem)
+		}
 	}
 	m.snapGlobals = make([]uint64, len(inst.globals))
 	for i, g := range inst.globals {
@@ -488,9 +522,17 @@ func (m *Module) release(ctx context.Context, inst *instance) {
 		m.discard(ctx, inst)
 		return
 	}
-	if mem != nil && !mem.Write(0, m.snapMem) {
-		m.discard(ctx, inst)
-		return
+	switch {
+	case inst.cow != nil:
+		if inst.cow.reset() != nil {
+			m.discard(ctx, inst)
+			return
+		}
+	case mem != nil:
+		if !mem.Write(0, m.snapMem) {
+			m.discard(ctx, inst)
+			return
+		}
 	}
 	for i, g := range inst.globals {
 		g.Set(m.snapGlobals[i])
@@ -517,6 +559,9 @@ func (m *Module) Close(ctx context.Context) error {
 	for _, inst := range idle {
 		m.discard(ctx, inst)
 	}
+	if m.cow != nil {
+		m.cow.close()
+	}
 	return m.compiled.Close(ctx)
 }
 
@@ -528,3 +573,19 @@ type callerModule struct {
 }
 
 func (c callerModule) Memory() api.Memory { return c.mem }
+
+// goMemory is the fallback linear memory when a copy-on-write mapping could
+// not be made: a Go slice, as wazero would allocate itself.
+type goMemory struct{ buf []byte }
+
+func (g *goMemory) Reallocate(size uint64) []byte {
+	if uint64(cap(g.buf)) < size {
+		nb := make([]byte, size, size*2)
+		copy(nb, g.buf)
+		g.buf = nb
+	}
+	g.buf = g.buf[:size]
+	return g.buf
+}
+
+func (g *goMemory) Free() {}
