@@ -2,7 +2,9 @@ package vm
 
 import (
 	"context"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -131,4 +133,117 @@ func BenchmarkCallTiny(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCallGo: one call of the Go contract's put (a storage write and a
+// return value). naive is plain wazero doing what a fresh call needs without
+// pooling: instantiate (2.4+ MB of memory), run _initialize (the Go
+// runtime's start-up), call, close. plinth is the metered path on a pooled,
+// pre-initialized instance.
+func BenchmarkCallGo(b *testing.B) {
+	code := goContract(b)
+	b.Run("naive", func(b *testing.B) {
+		ctx, rt := plainRuntime(b)
+		compiled, err := rt.CompileModule(ctx, code)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize")
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			mod, err := rt.InstantiateModule(ctx, compiled, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := mod.ExportedFunction("put").Call(ctx, uint64(i)); err != nil {
+				b.Fatal(err)
+			}
+			_ = mod.Close(ctx)
+		}
+	})
+	b.Run("plinth", func(b *testing.B) {
+		m := sharedGoContract(b)
+		ctx := context.Background()
+		h := &testHost{storage: map[string][]byte{}}
+		var gas uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			res, err := m.Call(ctx, Request{Func: "put", Args: []uint64{uint64(i)}, Gas: goGas, Env: h})
+			if err != nil || res.Values[0] != uint64(i)+1 {
+				b.Fatalf("put: %v %v", res.Values, err)
+			}
+			gas = res.GasUsed
+		}
+		b.ReportMetric(float64(gas), "gas/op")
+	})
+}
+
+// BenchmarkDeployGo: Deploy of the Go contract (3.6 MB) with an empty cache
+// directory (validate, instrument, compile, pre-initialize, compile again)
+// and with a warm one (read the prepared module, load compiled code).
+// peak-heap-MB is the largest Go heap seen while deploying.
+func BenchmarkDeployGo(b *testing.B) {
+	code := goContract(b)
+	ctx := context.Background()
+	deploy := func(b *testing.B, dir string) {
+		e, err := NewEngine(ctx, Config{CacheDir: dir, Host: testHostFuncs()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := e.Deploy(ctx, code, ParamsV1())
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = m.Close(ctx)
+		_ = e.Close(ctx)
+	}
+	b.Run("cold", func(b *testing.B) {
+		peak := watchHeap(b)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			deploy(b, b.TempDir())
+		}
+		peak()
+	})
+	b.Run("warm", func(b *testing.B) {
+		dir := b.TempDir()
+		deploy(b, dir)
+		peak := watchHeap(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			deploy(b, dir)
+		}
+		peak()
+	})
+}
+
+// watchHeap samples the Go heap until the returned function is called,
+// which reports the peak as a metric.
+func watchHeap(b *testing.B) func() {
+	runtime.GC()
+	done := make(chan struct{})
+	peakc := make(chan uint64)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-done:
+				peakc <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		b.ReportMetric(float64(<-peakc)/(1<<20), "peak-heap-MB")
+	}
 }

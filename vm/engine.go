@@ -61,9 +61,10 @@ type Config struct {
 
 // Engine compiles and runs modules. It is safe for concurrent use.
 type Engine struct {
-	cfg   Config
-	rt    wazero.Runtime
-	cache wazero.CompilationCache
+	cfg    Config
+	rt     wazero.Runtime
+	initRT wazero.Runtime // interpreter, for pre-initialization
+	cache  wazero.CompilationCache
 	// host maps "module\x00name" to the signature modules must import.
 	host map[string]HostFunc
 }
@@ -90,6 +91,10 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	// Pre-initialization runs each module's initializers once, at deploy;
+	// wazero's interpreter does that far sooner than the compiler could
+	// compile a module it would run only once (results are identical).
+	e.initRT = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCoreFeatures(api.CoreFeaturesV2))
 
 	funcs := append(wasiFuncs(), cfg.Host...)
 	byModule := map[string][]HostFunc{}
@@ -107,31 +112,42 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
-		b := e.rt.NewHostModuleBuilder(name)
-		for _, hf := range byModule[name] {
-			fn := hf.Fn
-			b.NewFunctionBuilder().
-				WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
-					cs, _ := ctx.Value(callKey{}).(*callState)
-					if cs == nil {
-						panic(errors.New("vm: host function called outside a vm call"))
-					}
-					fn(ctx, &cs.caller, stack)
-				}), hf.Params, hf.Results).
-				Export(hf.Name)
-		}
-		if _, err := b.Instantiate(ctx); err != nil {
-			_ = e.Close(ctx)
-			return nil, fmt.Errorf("vm: register host module %s: %w", name, err)
+	for _, rt := range []wazero.Runtime{e.rt, e.initRT} {
+		for _, name := range names {
+			if err := registerHostModule(ctx, rt, name, byModule[name]); err != nil {
+				_ = e.Close(ctx)
+				return nil, err
+			}
 		}
 	}
 	return e, nil
 }
 
-// Close releases the runtime and every module compiled by it.
+// registerHostModule defines one host module in rt. Host functions find the
+// running call through the context.
+func registerHostModule(ctx context.Context, rt wazero.Runtime, name string, funcs []HostFunc) error {
+	b := rt.NewHostModuleBuilder(name)
+	for _, hf := range funcs {
+		fn := hf.Fn
+		b.NewFunctionBuilder().
+			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
+				cs, _ := ctx.Value(callKey{}).(*callState)
+				if cs == nil {
+					panic(errors.New("vm: host function called outside a vm call"))
+				}
+				fn(ctx, &cs.caller, stack)
+			}), hf.Params, hf.Results).
+			Export(hf.Name)
+	}
+	if _, err := b.Instantiate(ctx); err != nil {
+		return fmt.Errorf("vm: register host module %s: %w", name, err)
+	}
+	return nil
+}
+
+// Close releases the runtimes and every module compiled by them.
 func (e *Engine) Close(ctx context.Context) error {
-	err := e.rt.Close(ctx)
+	err := errors.Join(e.rt.Close(ctx), e.initRT.Close(ctx))
 	if e.cache != nil {
 		err = errors.Join(err, e.cache.Close(ctx))
 	}

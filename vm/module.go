@@ -49,6 +49,7 @@ type Result struct {
 // compiled. It is safe for concurrent calls; each runs on its own instance.
 type Module struct {
 	engine   *Engine
+	rt       wazero.Runtime // the runtime compiled belongs to
 	params   Params
 	compiled wazero.CompiledModule
 	// CodeHash is the SHA-256 of the module as deployed (before rewriting).
@@ -127,17 +128,16 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 			art.HasInit = true
 		}
 	}
-	m, err := e.load(ctx, hash, p, art)
-	if err != nil {
-		return nil, fmt.Errorf("deploy %x: %w: %w", hash[:8], ErrInvalid, err)
-	}
 	// Modules whose state a memory-and-globals snapshot cannot capture run
 	// their initializers on every call instead.
 	if (art.HasStart || art.HasInit) && art.Poolable {
-		if err := m.preinitialize(ctx, prep); err != nil {
-			_ = m.compiled.Close(ctx)
+		if err := e.preinitialize(ctx, p, prep, art); err != nil {
 			return nil, fmt.Errorf("deploy %x: %w", hash[:8], err)
 		}
+	}
+	m, err := e.load(ctx, hash, p, art)
+	if err != nil {
+		return nil, fmt.Errorf("deploy %x: %w: %w", hash[:8], ErrInvalid, err)
 	}
 	e.storeArtifact(key, &m.artifact)
 	return m, nil
@@ -149,7 +149,7 @@ func (e *Engine) load(ctx context.Context, hash [32]byte, p Params, art *artifac
 	if err != nil {
 		return nil, err
 	}
-	return &Module{engine: e, params: p, CodeHash: hash, artifact: *art, compiled: compiled}, nil
+	return &Module{engine: e, rt: e.rt, params: p, CodeHash: hash, artifact: *art, compiled: compiled}, nil
 }
 
 func hasRefGlobal(m *wasm.Module) bool {
@@ -191,18 +191,24 @@ func toWasm(ts []ValueType) []wasm.ValType {
 	return out
 }
 
-// preinitialize runs the start function and _initialize once on an instance
-// of the instrumented module, then rewrites the module so that its initial
-// memory and globals are what they left behind, and compiles that instead.
-// Calls then pay neither the initializers nor their memory traffic.
-func (m *Module) preinitialize(ctx context.Context, prep *prepared) error {
-	req := &Request{Gas: m.params.Gas.InitGas}
-	inst, err := m.instantiate(ctx, m.compiled)
+// preinitialize runs the start function and _initialize once, on the
+// interpreter, then rewrites the module so that its initial memory and
+// globals are what they left behind, and makes that art.Bin. Calls then pay
+// neither the initializers nor their memory traffic.
+func (e *Engine) preinitialize(ctx context.Context, p Params, prep *prepared, art *artifact) error {
+	compiled, err := e.initRT.CompileModule(ctx, prep.bin)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	defer compiled.Close(ctx)
+	tmp := &Module{engine: e, rt: e.initRT, params: p, artifact: *art, compiled: compiled}
+	inst, err := tmp.instantiate(ctx)
 	if err != nil {
 		return err
 	}
 	defer inst.mod.Close(ctx)
-	if _, err := m.runInitializers(ctx, inst, req); err != nil {
+	req := &Request{Gas: p.Gas.InitGas}
+	if _, err := tmp.runInitializers(ctx, inst, req); err != nil {
 		return fmt.Errorf("pre-initialize: %w", err)
 	}
 	out := *prep.mod
@@ -242,15 +248,8 @@ func (m *Module) preinitialize(ctx context.Context, prep *prepared) error {
 		}
 	}
 	out.Exports = exports
-	bin := wasm.Encode(&out)
-	compiled, err := m.engine.rt.CompileModule(ctx, bin)
-	if err != nil {
-		return fmt.Errorf("compile pre-initialized module: %w", err)
-	}
-	_ = m.compiled.Close(ctx)
-	m.compiled = compiled
-	m.Bin = bin
-	m.Preinit = true
+	art.Bin = wasm.Encode(&out)
+	art.Preinit = true
 	return nil
 }
 
@@ -284,7 +283,7 @@ func snapshotSegments(mem []byte) []wasm.Data {
 }
 
 // instantiate creates an instance and looks up the reserved exports.
-func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule) (*instance, error) {
+func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	var cow *cowMemory
 	if m.cow != nil {
 		ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
@@ -294,7 +293,7 @@ func (m *Module) instantiate(ctx context.Context, compiled wazero.CompiledModule
 			return &goMemory{}
 		}))
 	}
-	mod, err := m.engine.rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	mod, err := m.rt.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
@@ -351,6 +350,14 @@ func (m *Module) runInitializers(ctx context.Context, inst *instance, req *Reque
 		res, err := m.run(ctx, inst, &sub)
 		used += res.GasUsed
 		if err != nil {
+			// The module's own last words (a Go panic message, say) are in
+			// the debug log; they are the useful part of the error.
+			if log := res.Log; len(log) > 0 {
+				if len(log) > 512 {
+					log = log[len(log)-512:]
+				}
+				return used, fmt.Errorf("%s: %w; debug log ends: %q", name, err, log)
+			}
 			return used, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -479,7 +486,7 @@ func (m *Module) acquire(ctx context.Context) (*instance, bool, error) {
 		}
 		m.mu.Unlock()
 	}
-	inst, err := m.instantiate(ctx, m.compiled)
+	inst, err := m.instantiate(ctx)
 	if err != nil {
 		return nil, false, err
 	}

@@ -174,6 +174,15 @@ func sha(seed int64) {
 	emit(sum[:])
 }
 
+// put stores v under "value" and returns v+1: the small call of
+// BenchmarkCallGo (one storage write, one return value).
+//
+//go:wasmexport put
+func put(v int64) int64 {
+	set("value", []byte(strconv.FormatInt(v, 10)))
+	return v + 1
+}
+
 // random outputs 16 bytes of crypto/rand (WASI random_get) in hex.
 //
 //go:wasmexport random
