@@ -21,6 +21,8 @@ type artifact struct {
 	Preinit   bool // start and _initialize ran at deploy and are baked into Bin
 	Poolable  bool // instances can be reset from a memory-and-globals snapshot
 	HasMemory bool
+	// DeployGas is what deploying the code costs under the Params.
+	DeployGas uint64
 	// GlobalNames are the exports of the module-defined mutable globals.
 	GlobalNames []string
 }

@@ -44,6 +44,7 @@ func TestHostileModules(t *testing.T) {
 		msg  string
 	}{
 		{"100k-entry br_table", wat.MustCompile(brTable(100_000)), ErrLimit, "br_table has 100000 targets, the limit is 16384"},
+		{"blocks nested too deep", wat.MustCompile("(module (func " + strings.Repeat("block ", 1025) + strings.Repeat("end ", 1025) + "))"), ErrLimit, "blocks nested 1025 deep, the limit is 1024"},
 		{"huge local count", wat.MustCompile(manyLocals(5000)), ErrLimit, "function 0 has 5000 locals"},
 		{"local count overflow", localBomb(), ErrMalformed, "too many locals"},
 		{"huge data segment", wat.MustCompile(`(module (memory 1) (data (i32.const 0) "` + strings.Repeat(`\00`, 70000) + `"))`), ErrInvalid, "do not fit memory 0"},

@@ -119,6 +119,7 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 		HasStart:  prep.res.HasStart,
 		Poolable:  !prep.res.InstanceState && !hasRefGlobal(prep.mod),
 		HasMemory: len(prep.mod.Memories) > 0,
+		DeployGas: deployGas(&p, len(code), prep.res.NestedBytes),
 	}
 	for _, idx := range prep.res.MutableGlobals {
 		art.GlobalNames = append(art.GlobalNames, instrument.ExportGlobal+strconv.Itoa(int(idx)))

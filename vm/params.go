@@ -26,6 +26,7 @@ type Params struct {
 	MaxTableElements     uint32 // initial and maximum size of every table
 	MaxMemoryPages       uint32 // 64 KiB pages; initial size, and the cap on growth
 	MaxBrTableTargets    uint32 // labels in one br_table
+	MaxNestingDepth      uint32 // blocks nested in one function
 	MaxStackSlots        uint32 // sum of the frame sizes of all active calls
 	FrameOverhead        uint32 // slots added to every frame
 
@@ -47,10 +48,13 @@ type GasSchedule struct {
 	BulkMemoryPerWord uint64 // per started 8 bytes of memory.copy/fill/init
 	TablePerElement   uint64 // per element of table.grow/fill/copy/init
 
-	// DeployPerByte is charged per byte of deployed code; it pays for
-	// validation, instrumentation, pre-initialization and compilation,
-	// priced from the worst case measured (docs/benchmarks.md).
-	DeployPerByte uint64
+	// DeployPerByte is charged per byte of deployed code and
+	// DeployPerNestedByte per byte of function body per level of that
+	// function's deepest block nesting. Together they pay for validation,
+	// instrumentation, pre-initialization and compilation, priced from the
+	// worst cases measured (docs/gas.md, "Compile cost").
+	DeployPerByte       uint64
+	DeployPerNestedByte uint64
 	// InitGas bounds the start function and _initialize run at deploy.
 	InitGas uint64
 }
@@ -69,20 +73,22 @@ func ParamsV1() Params {
 		MaxTableElements:     65536,
 		MaxMemoryPages:       512,
 		MaxBrTableTargets:    16384,
+		MaxNestingDepth:      1024,
 		MaxStackSlots:        256 * 1024,
 		FrameOverhead:        8,
 		Gas: GasSchedule{
 			Control: 1, Variable: 1, IntALU: 1, IntMul: 2, IntDiv: 6,
 			Float: 2, FloatDiv: 6, Load: 2, Store: 2,
 			Call: 4, CallIndirect: 6, Memory: 4, Table: 2,
-			SegmentCheck:      2,
-			FunctionEntry:     4,
-			NaNCanonicalize:   2,
-			MemoryGrowPerPage: 2048,
-			BulkMemoryPerWord: 1,
-			TablePerElement:   2,
-			DeployPerByte:     50,
-			InitGas:           1 << 30,
+			SegmentCheck:        2,
+			FunctionEntry:       4,
+			NaNCanonicalize:     2,
+			MemoryGrowPerPage:   2048,
+			BulkMemoryPerWord:   1,
+			TablePerElement:     2,
+			DeployPerByte:       5000,
+			DeployPerNestedByte: 40,
+			InitGas:             1 << 30,
 		},
 	}
 }
@@ -135,6 +141,7 @@ func (p *Params) instrumentConfig(f wasm.Features) *instrument.Config {
 		FrameOverhead:     p.FrameOverhead,
 		MaxMemoryPages:    p.MaxMemoryPages,
 		MaxBrTableTargets: p.MaxBrTableTargets,
+		MaxNestingDepth:   p.MaxNestingDepth,
 	}
 	cfg.Weights[wasm.ClassControl] = g.Control
 	cfg.Weights[wasm.ClassVariable] = g.Variable

@@ -83,3 +83,29 @@ func checkLimits(m *wasm.Module, p *Params) error {
 	}
 	return nil
 }
+
+// deployGas prices a deploy (docs/gas.md, "Compile cost"). Both terms are
+// far below 2^64 for code within MaxCodeBytes; the sum saturates anyway.
+func deployGas(p *Params, codeLen int, nestedBytes uint64) uint64 {
+	g := p.Gas.DeployPerByte * uint64(codeLen)
+	n := p.Gas.DeployPerNestedByte * nestedBytes
+	if g+n < g {
+		return ^uint64(0)
+	}
+	return g + n
+}
+
+// DeployCost returns the gas Deploy of code under p costs, or the error
+// Deploy would refuse it with before compiling. It decodes and instruments
+// but does not compile, so a caller can charge before paying for
+// compilation.
+func DeployCost(code []byte, p Params) (uint64, error) {
+	if err := p.Validate(); err != nil {
+		return 0, err
+	}
+	prep, err := prepare(code, &p, wasm.FeaturesV2)
+	if err != nil {
+		return 0, err
+	}
+	return deployGas(&p, len(code), prep.res.NestedBytes), nil
+}

@@ -13,17 +13,18 @@ type heightFrame struct {
 
 // analyze walks a function body once before it is rewritten. It returns the
 // largest number of values the operand stack can hold (counting values, not
-// bytes: the static part of the frame the stack limiter charges), and it
+// bytes: the static part of the frame the stack limiter charges) and the
+// deepest nesting of blocks (compile time grows with it), and it
 // refuses every reference the rewrite would otherwise turn valid: a label
 // one past the function's (the wrapper block adds one), a local one past
 // the declared ones (the temporaries), a function, global or type index past
 // the original module's, and ref.func of an undeclared function (exporting
 // the start function declares it). Everything else about types is wazero's
 // to check when it compiles the result.
-func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs []wasm.Instr) (int, error) {
+func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs []wasm.Instr) (maxHeight, maxDepth int, err error) {
 	frames := append(rw.hframes[:0], heightFrame{results: len(ft.Results)})
 	defer func() { rw.hframes = frames[:0] }()
-	h, max := 0, 0
+	h, max, depth := 0, 0, 0
 	pop := func(n int) {
 		h -= n
 		if b := frames[len(frames)-1].base; h < b {
@@ -45,38 +46,38 @@ func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs [
 		switch info.Imm {
 		case wasm.ImmLabel:
 			if in.Imm >= uint64(len(frames)) {
-				return 0, invalid(in, "unknown label %d", in.Imm)
+				return 0, 0, invalid(in, "unknown label %d", in.Imm)
 			}
 		case wasm.ImmBrTable:
 			if max := rw.cfg.MaxBrTableTargets; max != 0 && len(in.Labels) > int(max) {
-				return 0, fmt.Errorf("instrument: function %d, body offset %d: br_table has %d targets, the limit is %d: %w", fn, in.Pos, len(in.Labels), max, ErrLimit)
+				return 0, 0, fmt.Errorf("instrument: function %d, body offset %d: br_table has %d targets, the limit is %d: %w", fn, in.Pos, len(in.Labels), max, ErrLimit)
 			}
 			if in.Imm >= uint64(len(frames)) {
-				return 0, invalid(in, "unknown label %d", in.Imm)
+				return 0, 0, invalid(in, "unknown label %d", in.Imm)
 			}
 			for _, l := range in.Labels {
 				if uint64(l) >= uint64(len(frames)) {
-					return 0, invalid(in, "unknown label %d", l)
+					return 0, 0, invalid(in, "unknown label %d", l)
 				}
 			}
 		case wasm.ImmLocal:
 			if in.Imm >= numLocals {
-				return 0, invalid(in, "unknown local %d", in.Imm)
+				return 0, 0, invalid(in, "unknown local %d", in.Imm)
 			}
 		case wasm.ImmGlobal:
 			if in.Imm >= uint64(rw.numGlobals) {
-				return 0, invalid(in, "unknown global %d", in.Imm)
+				return 0, 0, invalid(in, "unknown global %d", in.Imm)
 			}
 		case wasm.ImmFunc:
 			if in.Imm >= uint64(len(rw.funcTypes)) {
-				return 0, invalid(in, "unknown function %d", in.Imm)
+				return 0, 0, invalid(in, "unknown function %d", in.Imm)
 			}
 			if in.Op == wasm.OpRefFunc && !rw.declared[in.Imm] {
-				return 0, invalid(in, "undeclared function reference %d", in.Imm)
+				return 0, 0, invalid(in, "undeclared function reference %d", in.Imm)
 			}
 		case wasm.ImmCallIndirect:
 			if in.Imm >= uint64(rw.numTypes) {
-				return 0, invalid(in, "unknown type %d", in.Imm)
+				return 0, 0, invalid(in, "unknown type %d", in.Imm)
 			}
 		}
 		switch in.Op {
@@ -86,10 +87,16 @@ func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs [
 			}
 			p, r, err := rw.blockArity(in.BlockType())
 			if err != nil {
-				return 0, invalid(in, "%v", err)
+				return 0, 0, invalid(in, "%v", err)
 			}
 			pop(p)
 			frames = append(frames, heightFrame{base: h, params: p, results: r})
+			if d := len(frames) - 1; d > depth {
+				depth = d
+				if limit := rw.cfg.MaxNestingDepth; limit != 0 && d > int(limit) {
+					return 0, 0, fmt.Errorf("instrument: function %d, body offset %d: blocks nested %d deep, the limit is %d: %w", fn, in.Pos, d, limit, ErrLimit)
+				}
+			}
 			push(p)
 		case wasm.OpElse:
 			f := frames[len(frames)-1]
@@ -100,7 +107,7 @@ func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs [
 			frames = frames[:len(frames)-1]
 			h = f.base
 			if len(frames) == 0 {
-				return max, nil
+				return max, depth, nil
 			}
 			push(f.results)
 		case wasm.OpBr, wasm.OpReturn, wasm.OpUnreachable, wasm.OpBrTable:
@@ -118,7 +125,7 @@ func (rw *rewriter) analyze(fn int, ft wasm.FuncType, numLocals uint64, instrs [
 			push(int(info.Push))
 		}
 	}
-	return max, nil
+	return max, depth, nil
 }
 
 func (rw *rewriter) blockArity(bt int64) (params, results int, err error) {

@@ -74,6 +74,9 @@ type Config struct {
 	MaxMemoryPages uint32
 	// MaxBrTableTargets bounds the labels of one br_table (0: no bound).
 	MaxBrTableTargets uint32
+	// MaxNestingDepth bounds how deep blocks nest in one function (0: no
+	// bound). Compile time grows with it faster than with size.
+	MaxNestingDepth uint32
 }
 
 // Per-unit prices are multiplied by 32-bit operands inside the module; these
@@ -127,6 +130,10 @@ type Result struct {
 	InstanceState bool
 	// FrameSizes is each defined function's frame size in stack slots.
 	FrameSizes []uint32
+	// NestedBytes is the sum over functions of body bytes times the
+	// function's deepest block nesting: the part of compile cost that size
+	// alone does not predict (docs/gas.md, "Compile cost").
+	NestedBytes uint64
 }
 
 // ErrInvalid marks a module that refers to a function, global or type that
@@ -241,6 +248,7 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 		res.FrameSizes[i] = frame
 	}
 	res.InstanceState = rw.instanceState
+	res.NestedBytes = rw.nestedBytes
 	rw.appendHelpers()
 	return res, nil
 }

@@ -36,6 +36,7 @@ type rewriter struct {
 	helpers       [numHelpers]uint32 // function index; 0 until added
 	helperOrder   []helperKind
 	instanceState bool
+	nestedBytes   uint64
 
 	// Scratch space reused across functions.
 	out     []byte
@@ -96,10 +97,11 @@ const (
 func (rw *rewriter) function(fn int, c *wasm.Code, instrs []wasm.Instr) (wasm.Code, uint32, error) {
 	ft := rw.funcTypes[fn]
 	nLocals := uint64(len(ft.Params)) + c.NumLocals()
-	maxHeight, err := rw.analyze(fn, ft, nLocals, instrs)
+	maxHeight, maxDepth, err := rw.analyze(fn, ft, nLocals, instrs)
 	if err != nil {
 		return wasm.Code{}, 0, err
 	}
+	rw.nestedBytes += uint64(len(c.Body)) * uint64(maxDepth)
 	frame := uint64(rw.cfg.FrameOverhead) + nLocals + uint64(maxHeight)
 	if frame > uint64(rw.cfg.StackLimit) {
 		return wasm.Code{}, 0, fmt.Errorf("instrument: function %d needs %d stack slots, the limit is %d: %w", fn, frame, rw.cfg.StackLimit, ErrStackFrame)
