@@ -17,7 +17,7 @@ func BenchmarkCompileCost(b *testing.B) {
 		code func() []byte
 	}{
 		{"many-tiny-functions", manyTinyFunctions},
-		{"one-huge-function", oneHugeFunction},
+		{"huge-functions", hugeFunctions},
 		{"deep-nesting", deepNesting},
 		{"huge-br_table", hugeBrTables},
 		{"many-locals", manyLocalsLive},
@@ -82,14 +82,16 @@ func manyTinyFunctions() []byte {
 	return moduleOf(false, bodies...)
 }
 
-// oneHugeFunction: ~1 MB of straight-line arithmetic on memory in one body.
-func oneHugeFunction() []byte {
+// hugeFunctions: four bodies of the largest size allowed, straight-line
+// arithmetic on memory.
+func hugeFunctions() []byte {
 	var b []byte
-	for len(b) < 1<<20 {
+	for len(b)+13 < int(ParamsV1().MaxFunctionBytes) {
 		// i32.const 0; i32.const 0; i32.load; i32.const 7; i32.mul; i32.store
 		b = append(b, 0x41, 0, 0x41, 0, 0x28, 2, 0, 0x41, 7, 0x6C, 0x36, 2, 0)
 	}
-	return moduleOf(false, append(b, byte(wasm.OpEnd)))
+	b = append(b, byte(wasm.OpEnd))
+	return moduleOf(false, b, b, b, b)
 }
 
 // deepNesting: 8 functions with blocks nested as deep as Params allow,

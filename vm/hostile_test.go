@@ -45,6 +45,7 @@ func TestHostileModules(t *testing.T) {
 	}{
 		{"100k-entry br_table", wat.MustCompile(brTable(100_000)), ErrLimit, "br_table has 100000 targets, the limit is 16384"},
 		{"blocks nested too deep", wat.MustCompile("(module (func " + strings.Repeat("block ", 1025) + strings.Repeat("end ", 1025) + "))"), ErrLimit, "blocks nested 1025 deep, the limit is 1024"},
+		{"huge function body", hugeBody(), ErrLimit, "has a 262145-byte body, the limit is 262144"},
 		{"huge local count", wat.MustCompile(manyLocals(5000)), ErrLimit, "function 0 has 5000 locals"},
 		{"local count overflow", localBomb(), ErrMalformed, "too many locals"},
 		{"huge data segment", wat.MustCompile(`(module (memory 1) (data (i32.const 0) "` + strings.Repeat(`\00`, 70000) + `"))`), ErrInvalid, "do not fit memory 0"},
@@ -114,6 +115,16 @@ func TestHostileModules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeBody is one function of MaxFunctionBytes + 1 bytes of nops.
+func hugeBody() []byte {
+	body := make([]byte, ParamsV1().MaxFunctionBytes+1)
+	for i := range body {
+		body[i] = byte(wasm.OpNop)
+	}
+	body[len(body)-1] = byte(wasm.OpEnd)
+	return wasm.Encode(&wasm.Module{Types: []wasm.FuncType{{}}, Funcs: []uint32{0}, Codes: []wasm.Code{{Body: body}}})
 }
 
 // localBomb declares 2^32 locals in two groups: a count that overflows.

@@ -20,6 +20,7 @@ type Params struct {
 	MaxCodeBytes         uint32 // size of the deployed module
 	MaxFunctions         uint32 // defined plus imported functions
 	MaxLocalsPerFunction uint32 // params plus declared locals
+	MaxFunctionBytes     uint32 // size of one function body
 	MaxImports           uint32
 	MaxExports           uint32
 	MaxGlobals           uint32
@@ -67,6 +68,7 @@ func ParamsV1() Params {
 		MaxCodeBytes:         4 << 20,
 		MaxFunctions:         65536,
 		MaxLocalsPerFunction: 4096,
+		MaxFunctionBytes:     256 << 10,
 		MaxImports:           256,
 		MaxExports:           1024,
 		MaxGlobals:           1024,
@@ -107,7 +109,7 @@ func (p *Params) Validate() error {
 		v    uint32
 	}{
 		{"MaxCodeBytes", p.MaxCodeBytes}, {"MaxFunctions", p.MaxFunctions}, {"MaxLocalsPerFunction", p.MaxLocalsPerFunction},
-		{"MaxExports", p.MaxExports}, {"MaxMemoryPages", p.MaxMemoryPages}, {"MaxStackSlots", p.MaxStackSlots},
+		{"MaxExports", p.MaxExports}, {"MaxFunctionBytes", p.MaxFunctionBytes}, {"MaxMemoryPages", p.MaxMemoryPages}, {"MaxStackSlots", p.MaxStackSlots},
 	} {
 		if f.v == 0 {
 			errs = append(errs, fmt.Errorf("vm: %s must be positive", f.name))

@@ -77,6 +77,9 @@ func checkLimits(m *wasm.Module, p *Params) error {
 		if !ok {
 			return fmt.Errorf("%w: function %d has an unknown type", ErrInvalid, imported+i)
 		}
+		if n := len(m.Codes[i].Body); n > int(p.MaxFunctionBytes) {
+			return fmt.Errorf("%w: function %d has a %d-byte body, the limit is %d", ErrLimit, imported+i, n, p.MaxFunctionBytes)
+		}
 		if n := uint64(len(ft.Params)) + m.Codes[i].NumLocals(); n > uint64(p.MaxLocalsPerFunction) {
 			return fmt.Errorf("%w: function %d has %d locals (with params), the limit is %d", ErrLimit, imported+i, n, p.MaxLocalsPerFunction)
 		}
