@@ -15,6 +15,7 @@ const MaxDebugLog = 64 << 10
 type callState struct {
 	inst   *instance
 	caller Caller
+	gas    *GasSchedule // prices of the module's Params
 	req    *Request
 	log    []byte
 	// random stream state: block counter and unread bytes of the current block

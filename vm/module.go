@@ -408,7 +408,7 @@ func (m *Module) run(ctx context.Context, inst *instance, req *Request) (Result,
 	if n := len(fn.Definition().ParamTypes()); n != len(req.Args) {
 		return Result{}, fmt.Errorf("vm: %s takes %d arguments, got %d", req.Func, n, len(req.Args))
 	}
-	cs := &callState{inst: inst, req: req}
+	cs := &callState{inst: inst, req: req, gas: &m.params.Gas}
 	cs.caller = Caller{mod: inst.caller, cs: cs}
 	inst.gas.Set(req.Gas)
 	inst.stack.Set(0)

@@ -58,6 +58,11 @@ type GasSchedule struct {
 	DeployPerNestedByte uint64
 	// InitGas bounds the start function and _initialize run at deploy.
 	InitGas uint64
+
+	// WASIBase is charged by every WASI function on entry, WASIPerByte per
+	// byte of caller memory one copies in an amount the caller chooses
+	// (docs/abi.md).
+	WASIBase, WASIPerByte uint64
 }
 
 // ParamsV1 returns the first parameter set. It is a function, not a
@@ -91,6 +96,8 @@ func ParamsV1() Params {
 			DeployPerByte:       5000,
 			DeployPerNestedByte: 40,
 			InitGas:             1 << 30,
+			WASIBase:            20,
+			WASIPerByte:         1,
 		},
 	}
 }

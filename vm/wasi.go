@@ -23,21 +23,11 @@ import (
 //     stdio descriptors (they exist but do not support it), EBADF on any
 //     other descriptor (none exist).
 //
-// Every function charges wasiGasBase before anything else, and those that
-// copy a caller-sized amount of memory charge wasiGasPerByte per byte before
-// copying. Pointers out of bounds give EFAULT; a function that fails writes
+// Every function charges GasSchedule.WASIBase before anything else, and
+// those that copy a caller-sized amount of memory charge WASIPerByte per
+// byte before copying (fd_write's iovec array and data, random_get's
+// buffer, poll_oneoff's subscriptions and events). Pointers out of bounds give EFAULT; a function that fails writes
 // nothing. docs/abi.md lists every function with its result and gas.
-
-// Gas of the WASI shim. These are consensus numbers; they will move into
-// Params (GasSchedule) with the host ABI.
-const (
-	// wasiGasBase is charged by every WASI function on entry.
-	wasiGasBase = 20
-	// wasiGasPerByte is charged per byte of caller memory a function reads
-	// or writes in an amount the caller chooses: fd_write's iovec array and
-	// data, random_get's buffer, poll_oneoff's subscriptions and events.
-	wasiGasPerByte = 1
-)
 
 // WASI preview1 errno values (a subset).
 const (
@@ -79,7 +69,7 @@ const (
 const wasiModule = "wasi_snapshot_preview1"
 
 // wasiFunc is one shim function: it returns the errno (unless it has no
-// results) after wasiGasBase has been charged.
+// results) after WASIBase has been charged.
 type wasiFunc struct {
 	name    string
 	params  []ValueType
@@ -106,7 +96,7 @@ func wasiFuncs() []HostFunc {
 // wasiHost wraps a shim function: charge the base cost, run, store the errno.
 func wasiHost(w wasiFunc) func(context.Context, *Caller, []uint64) {
 	return func(_ context.Context, c *Caller, stack []uint64) {
-		c.Charge(wasiGasBase)
+		c.Charge(c.cs.gas.WASIBase)
 		errno := w.fn(c, stack)
 		if !w.noErrno {
 			stack[0] = uint64(errno)
@@ -165,10 +155,10 @@ var wasiTable = []wasiFunc{
 	{name: "sock_shutdown", params: i32x2, fn: wasiUnsupported(0)},
 }
 
-// wasiGasBytes is wasiGasPerByte × n, saturating (a saturated charge runs
-// the call out of gas; it never wraps).
-func wasiGasBytes(n uint64) uint64 {
-	hi, lo := bits.Mul64(n, wasiGasPerByte)
+// wasiGasBytes is WASIPerByte × n, saturating (a saturated charge runs the
+// call out of gas; it never wraps).
+func wasiGasBytes(c *Caller, n uint64) uint64 {
+	hi, lo := bits.Mul64(n, c.cs.gas.WASIPerByte)
 	if hi != 0 {
 		return math.MaxUint64
 	}
@@ -291,11 +281,11 @@ func wasiFdRead(c *Caller, p []uint64) uint32 {
 // wasiFdWrite(fd, iovs, iovs_len, nwritten_ptr): bytes written to stdout or
 // stderr go to the call's debug log (up to MaxDebugLog; the rest is dropped
 // but still reported written and paid for); any other descriptor gives
-// EBADF. Gas: wasiGasPerByte per byte of the iovec array, charged first,
+// EBADF. Gas: WASIPerByte per byte of the iovec array, charged first,
 // then per byte of data, charged before anything is copied.
 func wasiFdWrite(c *Caller, p []uint64) uint32 {
 	fd, iovs, n, nwritten := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
-	c.Charge(wasiGasBytes(uint64(n) * wasiIovecSize))
+	c.Charge(wasiGasBytes(c, uint64(n)*wasiIovecSize))
 	if fd != wasiStdout && fd != wasiStderr {
 		return errnoBadf
 	}
@@ -322,7 +312,7 @@ func wasiFdWrite(c *Caller, p []uint64) uint32 {
 		// nwritten cannot say it.
 		return errnoInval
 	}
-	c.Charge(wasiGasBytes(total))
+	c.Charge(wasiGasBytes(c, total))
 	// Gas is paid; arr still aliases the same memory (host code ran, the
 	// module did not).
 	for i := uint32(0); i < n; i++ {
@@ -353,14 +343,14 @@ func wasiFdWrite(c *Caller, p []uint64) uint32 {
 // call, a Go contract that sleeps (time.Sleep, a timer) never wakes: its
 // scheduler polls until the call runs out of gas.
 //
-// Gas: wasiGasPerByte per byte of subscriptions read and events written
+// Gas: WASIPerByte per byte of subscriptions read and events written
 // (48 + 32 per subscription), before reading them.
 func wasiPollOneoff(c *Caller, p []uint64) uint32 {
 	in, out, n, nevents := uint32(p[0]), uint32(p[1]), uint32(p[2]), uint32(p[3])
 	if n == 0 {
 		return errnoInval
 	}
-	c.Charge(wasiGasBytes(uint64(n) * (wasiSubscriptionSize + wasiEventSize)))
+	c.Charge(wasiGasBytes(c, uint64(n)*(wasiSubscriptionSize+wasiEventSize)))
 	if uint64(n)*wasiSubscriptionSize > math.MaxUint32 {
 		return errnoFault
 	}
@@ -415,11 +405,11 @@ func wasiProcExit(c *Caller, p []uint64) uint32 {
 }
 
 // wasiRandomGet(buf, buf_len) fills the buffer from the call's seeded
-// stream (Caller.Random). Gas: wasiGasPerByte per byte, before filling.
+// stream (Caller.Random). Gas: WASIPerByte per byte, before filling.
 // EFAULT consumes nothing of the stream.
 func wasiRandomGet(c *Caller, p []uint64) uint32 {
 	ptr, n := uint32(p[0]), uint32(p[1])
-	c.Charge(wasiGasBytes(uint64(n)))
+	c.Charge(wasiGasBytes(c, uint64(n)))
 	b, ok := wasiSpan(c, ptr, n)
 	if !ok {
 		return errnoFault
