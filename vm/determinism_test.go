@@ -145,22 +145,7 @@ func TestDeterminism(t *testing.T) {
 			t.Fatalf("%s differs from %s:\n%s", c.name, configs[0].name, firstDiff(first, got))
 		}
 	}
-	sum := sha256.Sum256([]byte(first))
-	hash := hex.EncodeToString(sum[:])
-	golden := filepath.Join("testdata", "determinism.golden")
-	if os.Getenv("PLINTH_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, []byte(hash+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(want)) != hash {
-		t.Fatalf("transcript on %s/%s hashes to %s, pinned %s", runtime.GOOS, runtime.GOARCH, hash, strings.TrimSpace(string(want)))
-	}
-	t.Logf("%s/%s transcript %s (%d lines)", runtime.GOOS, runtime.GOARCH, hash, strings.Count(first, "\n"))
+	checkGolden(t, "determinism.golden", first)
 }
 
 func firstDiff(a, b string) string {
@@ -175,4 +160,53 @@ func firstDiff(a, b string) string {
 		}
 	}
 	return "lengths differ"
+}
+
+// TestGoDeterminism pins the outcome of a few calls of the Go test contract
+// (output, gas, debug log) in testdata, so that the arm64 run of this test
+// under qemu in .ci/run proves that machine agrees with this one on real Go
+// output, not just on hand-written modules. The other Go contract tests
+// compare engines and instances on one machine.
+func TestGoDeterminism(t *testing.T) {
+	m := sharedGoContract(t)
+	var b strings.Builder
+	storage := map[string][]byte{}
+	for _, c := range []struct {
+		fn    string
+		args  []uint64
+		input []byte
+	}{
+		{"run", nil, goInput},
+		{"run", nil, goInput},
+		{"put", []uint64{41}, nil},
+		{"sha", []uint64{42}, nil},
+		{"random", nil, nil},
+		{"fail", nil, nil},
+	} {
+		got := callGo(t, m, c.fn, c.args, c.input, goSeed, goGas, storage)
+		fmt.Fprintf(&b, "%s %v: %s\n", c.fn, c.args, got)
+	}
+	checkGolden(t, "go_determinism.golden", b.String())
+}
+
+// checkGolden compares the hash of a transcript with the one pinned in
+// testdata/name (PLINTH_UPDATE_GOLDEN=1 rewrites it).
+func checkGolden(t *testing.T, name, transcript string) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(transcript))
+	hash := hex.EncodeToString(sum[:])
+	golden := filepath.Join("testdata", name)
+	if os.Getenv("PLINTH_UPDATE_GOLDEN") != "" {
+		if err := os.WriteFile(golden, []byte(hash+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != hash {
+		t.Fatalf("transcript on %s/%s hashes to %s, pinned %s:\n%s", runtime.GOOS, runtime.GOARCH, hash, strings.TrimSpace(string(want)), transcript)
+	}
+	t.Logf("%s/%s transcript %s (%d lines)", runtime.GOOS, runtime.GOARCH, hash, strings.Count(transcript, "\n"))
 }
