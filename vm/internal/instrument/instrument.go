@@ -220,12 +220,19 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 	}
 
 	rw := &rewriter{
-		cfg:         cfg,
-		mod:         &out,
-		funcTypes:   funcTypes,
-		numTypes:    len(m.Types),
-		numGlobals:  gasGlobal,
-		declared:    declared,
+		cfg:       cfg,
+		mod:       &out,
+		funcTypes: funcTypes,
+		mc: &moduleContext{
+			types:     m.Types,
+			funcs:     funcTypes,
+			globals:   m.GlobalTypes(),
+			tables:    tableTypes(m),
+			memories:  int(m.NumImported(wasm.KindMemory)) + len(m.Memories),
+			dataCount: m.DataCount,
+			elems:     m.NumElems,
+			declared:  declared,
+		},
 		gasGlobal:   gasGlobal,
 		stackGlobal: stackGlobal,
 		nextFunc:    uint32(len(funcTypes)),
@@ -343,4 +350,15 @@ func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bo
 		}
 	}
 	return declared, bad
+}
+
+// tableTypes lists the tables of m in index order, imports first.
+func tableTypes(m *wasm.Module) []wasm.TableType {
+	var out []wasm.TableType
+	for _, im := range m.Imports {
+		if im.Kind == wasm.KindTable {
+			out = append(out, im.Table)
+		}
+	}
+	return append(out, m.Tables...)
 }

@@ -22,9 +22,8 @@ type rewriter struct {
 	cfg         *Config
 	mod         *wasm.Module
 	funcTypes   []wasm.FuncType
-	numTypes    int    // types of the original module; appended ones are ours
-	numGlobals  uint32 // globals of the original module, imports included
-	declared    []bool // functions ref.func may name: in elements, exports or global initializers
+	mc          *moduleContext // the original module, for validation
+	v           validator      // reused across functions
 	gasGlobal   uint32
 	stackGlobal uint32
 	nextFunc    uint32
@@ -41,7 +40,6 @@ type rewriter struct {
 	// Scratch space reused across functions.
 	out     []byte
 	segCost []uint64 // per instruction: cost of the segment it starts, 0 if none
-	hframes []heightFrame
 }
 
 // emitter appends instructions to a function body under construction.
@@ -97,7 +95,7 @@ const (
 func (rw *rewriter) function(fn int, c *wasm.Code, instrs []wasm.Instr) (wasm.Code, uint32, error) {
 	ft := rw.funcTypes[fn]
 	nLocals := uint64(len(ft.Params)) + c.NumLocals()
-	maxHeight, maxDepth, err := rw.analyze(fn, ft, nLocals, instrs)
+	maxHeight, maxDepth, err := rw.analyze(fn, c, ft, instrs)
 	if err != nil {
 		return wasm.Code{}, 0, err
 	}
