@@ -159,6 +159,9 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 			return nil, fmt.Errorf("instrument: export %q uses the reserved prefix %q", e.Name, ReservedPrefix)
 		}
 	}
+	if err := checkModule(m, cfg.Features); err != nil {
+		return nil, err
+	}
 	declared, err := checkRefs(m, funcTypes, cfg.Features)
 	if err != nil {
 		return nil, err
@@ -260,6 +263,66 @@ func Instrument(m *wasm.Module, cfg *Config) (*Result, error) {
 	return res, nil
 }
 
+// checkModule checks the module-level rules of validation that are cheap to
+// state: unique export names, how many memories and tables there may be,
+// limits whose minimum exceeds their maximum, and the types of constant
+// expressions. (wazero checks them too; checking here names the section and
+// entry in Plinth's words, as the body checks do.)
+func checkModule(m *wasm.Module, f wasm.Features) error {
+	invalid := func(section string, format string, args ...any) error {
+		return &wasm.DecodeError{Section: section, Func: -1, Msg: fmt.Sprintf(format, args...), Kind: ErrInvalid}
+	}
+	seen := make(map[string]bool, len(m.Exports))
+	for i, e := range m.Exports {
+		if seen[e.Name] {
+			return invalid("export", "export %d duplicates the name %q", i, e.Name)
+		}
+		seen[e.Name] = true
+	}
+	nMems := int(m.NumImported(wasm.KindMemory)) + len(m.Memories)
+	if nMems > 1 {
+		return invalid("memory", "multiple memories (%d): at most one memory is allowed", nMems)
+	}
+	nTables := int(m.NumImported(wasm.KindTable)) + len(m.Tables)
+	if nTables > 1 && f&wasm.FeatureRefTypes == 0 {
+		return invalid("table", "multiple tables (%d) require reference types", nTables)
+	}
+	for i, l := range m.Memories {
+		if l.HasMax && l.Min > l.Max {
+			return invalid("memory", "memory %d: size minimum must not be greater than maximum", i)
+		}
+	}
+	for i, t := range m.Tables {
+		if t.HasMax && t.Min > t.Max {
+			return invalid("table", "table %d: size minimum must not be greater than maximum", i)
+		}
+	}
+	globals := m.GlobalTypes()
+	imported := m.NumImported(wasm.KindGlobal)
+	for i, g := range m.Globals {
+		// A global's initializer sees only the imported globals.
+		t, err := wasm.ConstExprType(g.Init, globals[:imported])
+		if err == nil && t != g.Type.Type {
+			err = fmt.Errorf("type mismatch: initializer of type %v for a %v global", t, g.Type.Type)
+		}
+		if err != nil {
+			return invalid("global", "global %d: %v", int(imported)+i, err)
+		}
+	}
+	for i, d := range m.Datas {
+		if d.Passive {
+			continue
+		}
+		if int(d.Memory) >= nMems {
+			return invalid("data", "data %d: unknown memory %d", i, d.Memory)
+		}
+		if t, err := wasm.ConstExprType(d.Offset, globals); err != nil || t != wasm.I32 {
+			return invalid("data", "data %d: offset must be an i32 constant expression (%v, %v)", i, t, err)
+		}
+	}
+	return nil
+}
+
 // checkRefs refuses what the rewrite would otherwise turn valid outside
 // function bodies: references to functions and globals past the original
 // ones, a start function that is not [] -> [] (exporting it would hide
@@ -295,6 +358,10 @@ func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bo
 			declared[e.Index] = true
 		case e.Kind == wasm.KindGlobal && e.Index >= uint32(len(globals)):
 			return nil, fmt.Errorf("instrument: export %q: unknown global %d: %w", e.Name, e.Index, ErrInvalid)
+		case e.Kind == wasm.KindTable && e.Index >= uint32(len(tableTypes(m))):
+			return nil, fmt.Errorf("instrument: export %q: unknown table %d: %w", e.Name, e.Index, ErrInvalid)
+		case e.Kind == wasm.KindMemory && e.Index >= m.NumImported(wasm.KindMemory)+uint32(len(m.Memories)):
+			return nil, fmt.Errorf("instrument: export %q: unknown memory %d: %w", e.Name, e.Index, ErrInvalid)
 		}
 	}
 	if m.Start != nil {
@@ -329,8 +396,17 @@ func checkRefs(m *wasm.Module, funcTypes []wasm.FuncType, f wasm.Features) ([]bo
 		return nil, err
 	}
 	nImportedTables := m.NumImported(wasm.KindTable)
+	nTables := uint32(len(tableTypes(m)))
 	for i, e := range elems {
 		where := fmt.Sprintf("element %d", i)
+		if e.Offset != nil {
+			if e.Table >= nTables {
+				return nil, fmt.Errorf("instrument: %s: unknown table %d: %w", where, e.Table, ErrInvalid)
+			}
+			if t, err := wasm.ConstExprType(e.Offset, globals); err != nil || t != wasm.I32 {
+				return nil, fmt.Errorf("instrument: %s: offset must be an i32 constant expression (%v, %v): %w", where, t, err, ErrInvalid)
+			}
+		}
 		wasm.ConstExprRefs(e.Offset, ref(where))
 		n := len(e.Funcs)
 		for _, x := range e.Exprs {

@@ -1,5 +1,7 @@
 package wasm
 
+import "fmt"
+
 // Elem is one element segment, decoded far enough to know every function
 // and global it refers to.
 type Elem struct {
@@ -116,4 +118,47 @@ func ConstI32Value(expr []byte) (int32, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// ConstExprType returns the type of the one value a constant expression
+// previously accepted by the decoder produces, or an error if it produces
+// none or several, or reads a global that does not exist.
+func ConstExprType(expr []byte, globals []GlobalType) (ValType, error) {
+	r := &reader{b: expr, fn: -1}
+	var stack []ValType
+	for !r.eof() {
+		op, _ := r.byte()
+		switch Op(op) {
+		case OpEnd:
+			if len(stack) != 1 {
+				return 0, fmt.Errorf("type mismatch: constant expression leaves %d values, want 1", len(stack))
+			}
+			return stack[0], nil
+		case OpI32Const:
+			_, _ = r.s32()
+			stack = append(stack, I32)
+		case OpI64Const:
+			_, _ = r.s64()
+			stack = append(stack, I64)
+		case OpF32Const:
+			_, _ = r.bytes(4)
+			stack = append(stack, F32)
+		case OpF64Const:
+			_, _ = r.bytes(8)
+			stack = append(stack, F64)
+		case OpGlobalGet:
+			idx, _ := r.u32()
+			if int(idx) >= len(globals) {
+				return 0, fmt.Errorf("unknown global %d", idx)
+			}
+			stack = append(stack, globals[idx].Type)
+		case OpRefFunc:
+			_, _ = r.u32()
+			stack = append(stack, FuncRef)
+		case OpRefNull:
+			t, _ := r.byte()
+			stack = append(stack, ValType(t))
+		}
+	}
+	return 0, fmt.Errorf("constant expression without end")
 }
