@@ -86,10 +86,24 @@ func DecodeElements(m *Module, f Features) ([]Elem, error) {
 // ConstExprRefs calls fn for each global.get and ref.func in a constant
 // expression previously accepted by the decoder.
 func ConstExprRefs(expr []byte, fn func(op Op, idx uint32)) {
+	eachConstInstr(expr, func(op Op, idx uint32, _ ValType) {
+		if op == OpGlobalGet || op == OpRefFunc {
+			fn(op, idx)
+		}
+	})
+}
+
+// eachConstInstr walks a constant expression previously accepted by the
+// decoder (readConstExpr), end included, passing each instruction with its
+// index (global.get, ref.func) or reference type (ref.null).
+func eachConstInstr(expr []byte, fn func(op Op, idx uint32, ref ValType)) {
 	r := &reader{b: expr, fn: -1}
 	for !r.eof() {
-		op, _ := r.byte()
-		switch Op(op) {
+		c, _ := r.byte()
+		op := Op(c)
+		var idx uint32
+		var ref ValType
+		switch op {
 		case OpI32Const:
 			_, _ = r.s32()
 		case OpI64Const:
@@ -99,11 +113,12 @@ func ConstExprRefs(expr []byte, fn func(op Op, idx uint32)) {
 		case OpF64Const:
 			_, _ = r.bytes(8)
 		case OpGlobalGet, OpRefFunc:
-			idx, _ := r.u32()
-			fn(Op(op), idx)
+			idx, _ = r.u32()
 		case OpRefNull:
-			_, _ = r.byte()
+			b, _ := r.byte()
+			ref = ValType(b)
 		}
+		fn(op, idx, ref)
 	}
 }
 
@@ -124,41 +139,43 @@ func ConstI32Value(expr []byte) (int32, bool) {
 // previously accepted by the decoder produces, or an error if it produces
 // none or several, or reads a global that does not exist.
 func ConstExprType(expr []byte, globals []GlobalType) (ValType, error) {
-	r := &reader{b: expr, fn: -1}
 	var stack []ValType
-	for !r.eof() {
-		op, _ := r.byte()
-		switch Op(op) {
+	var err error
+	done := false
+	eachConstInstr(expr, func(op Op, idx uint32, ref ValType) {
+		switch op {
 		case OpEnd:
-			if len(stack) != 1 {
-				return 0, fmt.Errorf("type mismatch: constant expression leaves %d values, want 1", len(stack))
+			done = true
+			if len(stack) != 1 && err == nil {
+				err = fmt.Errorf("type mismatch: constant expression leaves %d values, want 1", len(stack))
 			}
-			return stack[0], nil
 		case OpI32Const:
-			_, _ = r.s32()
 			stack = append(stack, I32)
 		case OpI64Const:
-			_, _ = r.s64()
 			stack = append(stack, I64)
 		case OpF32Const:
-			_, _ = r.bytes(4)
 			stack = append(stack, F32)
 		case OpF64Const:
-			_, _ = r.bytes(8)
 			stack = append(stack, F64)
 		case OpGlobalGet:
-			idx, _ := r.u32()
 			if int(idx) >= len(globals) {
-				return 0, fmt.Errorf("unknown global %d", idx)
+				if err == nil {
+					err = fmt.Errorf("unknown global %d", idx)
+				}
+				return
 			}
 			stack = append(stack, globals[idx].Type)
 		case OpRefFunc:
-			_, _ = r.u32()
 			stack = append(stack, FuncRef)
 		case OpRefNull:
-			t, _ := r.byte()
-			stack = append(stack, ValType(t))
+			stack = append(stack, ref)
 		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case !done:
+		return 0, fmt.Errorf("constant expression without end")
 	}
-	return 0, fmt.Errorf("constant expression without end")
+	return stack[0], nil
 }

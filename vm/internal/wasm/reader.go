@@ -91,76 +91,35 @@ func (r *reader) u32() (uint32, error) {
 	return 0, r.malformed("integer representation too long")
 }
 
-// s32 reads a signed LEB128 of at most 5 bytes; the unused bits of the last
-// byte must be a sign extension.
+// s32 reads a signed 32-bit LEB128 (i32.const).
 func (r *reader) s32() (int32, error) {
-	var v int64
-	var shift uint
-	for i := 0; i < 5; i++ {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if i == 4 {
-			// 4 bits of payload; bits 4-6 must copy bit 3.
-			hi := c & 0x70
-			if (c&0x08 == 0 && hi != 0) || (c&0x08 != 0 && hi != 0x70) {
-				return 0, r.malformed("integer too large")
-			}
-		}
-		v |= int64(c&0x7F) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return int32(v), nil
-		}
-	}
-	return 0, r.malformed("integer representation too long")
+	v, err := r.signed(32)
+	return int32(v), err
 }
 
 // s33 reads a signed 33-bit LEB128 (block types).
-func (r *reader) s33() (int64, error) {
-	var v int64
-	var shift uint
-	for i := 0; i < 5; i++ {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if i == 4 {
-			// 5 bits of payload; bits 5-6 must copy bit 4.
-			hi := c & 0x60
-			if (c&0x10 == 0 && hi != 0) || (c&0x10 != 0 && hi != 0x60) {
-				return 0, r.malformed("integer too large")
-			}
-		}
-		v |= int64(c&0x7F) << shift
-		shift += 7
-		if c&0x80 == 0 {
-			if c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v, nil
-		}
-	}
-	return 0, r.malformed("integer representation too long")
-}
+func (r *reader) s33() (int64, error) { return r.signed(33) }
 
-// s64 reads a signed LEB128 of at most 10 bytes.
-func (r *reader) s64() (int64, error) {
+// s64 reads a signed 64-bit LEB128 (i64.const).
+func (r *reader) s64() (int64, error) { return r.signed(64) }
+
+// signed reads a signed LEB128 of an n-bit integer: at most ⌈n/7⌉ bytes,
+// and the bits of the last byte beyond n must copy the sign bit, as the
+// spec requires.
+func (r *reader) signed(n uint) (int64, error) {
+	maxBytes := int((n + 6) / 7)
+	payload := n - 7*uint(maxBytes-1) // bits the last byte may carry, 1..7
 	var v int64
 	var shift uint
-	for i := 0; i < 10; i++ {
+	for i := 0; i < maxBytes; i++ {
 		c, err := r.byte()
 		if err != nil {
 			return 0, err
 		}
-		if i == 9 {
-			// 1 bit of payload; bits 1-6 must copy bit 0.
-			hi := c & 0x7E
-			if (c&0x01 == 0 && hi != 0) || (c&0x01 != 0 && hi != 0x7E) {
+		if i == maxBytes-1 && payload < 7 {
+			unused := (c & 0x7F) >> payload
+			mask := byte(0x7F) >> payload
+			if (c>>(payload-1))&1 == 0 && unused != 0 || (c>>(payload-1))&1 == 1 && unused != mask {
 				return 0, r.malformed("integer too large")
 			}
 		}
