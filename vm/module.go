@@ -67,8 +67,12 @@ type Module struct {
 	snapOnce    sync.Once
 	snapErr     error
 	// cow holds snapMem for copy-on-write instance memories (Linux); nil
-	// means instances are reset by copying snapMem.
+	// means instances are reset by copying snapMem. Written once, inside
+	// snapOnce, before any other instance is made.
 	cow *cowImage
+	// first is the instance the snapshot was taken from, until a call
+	// takes it (guarded by mu).
+	first *instance
 }
 
 // instance is one wazero module instance with the handles a call needs.
@@ -476,25 +480,42 @@ func trapKind(err error) (TrapKind, bool) {
 }
 
 // acquire takes an idle instance or creates one. fresh reports a new one.
+// The first instance ever created is plain (Go-allocated memory): its
+// memory becomes the snapshot, and only then can copy-on-write instances
+// be made from it.
 func (m *Module) acquire(ctx context.Context) (*instance, bool, error) {
-	if m.Poolable {
-		m.mu.Lock()
-		if n := len(m.idle); n > 0 {
-			inst := m.idle[n-1]
-			m.idle = m.idle[:n-1]
-			m.mu.Unlock()
-			return inst, false, nil
+	m.snapOnce.Do(func() {
+		inst, err := m.instantiate(ctx)
+		if err == nil {
+			if err = m.takeSnapshot(inst); err != nil {
+				m.discard(ctx, inst)
+			}
 		}
-		m.mu.Unlock()
+		if err != nil {
+			m.snapErr = err
+			return
+		}
+		m.first = inst
+	})
+	if m.snapErr != nil {
+		return nil, false, m.snapErr
 	}
+	m.mu.Lock()
+	if inst := m.first; inst != nil {
+		m.first = nil
+		m.mu.Unlock()
+		return inst, true, nil
+	}
+	if n := len(m.idle); m.Poolable && n > 0 {
+		inst := m.idle[n-1]
+		m.idle = m.idle[:n-1]
+		m.mu.Unlock()
+		return inst, false, nil
+	}
+	m.mu.Unlock()
 	inst, err := m.instantiate(ctx)
 	if err != nil {
 		return nil, false, err
-	}
-	m.snapOnce.Do(func() { m.snapErr = m.takeSnapshot(inst) })
-	if m.snapErr != nil {
-		_ = inst.mod.Close(ctx)
-		return nil, false, m.snapErr
 	}
 	return inst, true, nil
 }
@@ -562,6 +583,10 @@ func (m *Module) discard(ctx context.Context, inst *instance) { _ = inst.mod.Clo
 func (m *Module) Close(ctx context.Context) error {
 	m.mu.Lock()
 	idle := m.idle
+	if m.first != nil {
+		idle = append(idle, m.first)
+		m.first = nil
+	}
 	m.idle = nil
 	m.mu.Unlock()
 	for _, inst := range idle {

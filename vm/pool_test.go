@@ -169,3 +169,48 @@ func classOf(err error) string {
 	}
 	return err.Error()
 }
+
+// TestConcurrentCalls runs calls from many goroutines on one module (run it
+// with -race): every result must equal the one the same call gives alone.
+func TestConcurrentCalls(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewEngine(ctx, Config{PoolSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	m, err := e.Deploy(ctx, wat.MustCompile(poolModule), ParamsV1())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]Request, 64)
+	want := make([]string, len(reqs))
+	rng := rand.New(rand.NewPCG(3, 4))
+	funcs := []string{"write", "grow", "trap", "fill"}
+	for i := range reqs {
+		reqs[i] = Request{Func: funcs[rng.IntN(len(funcs))], Args: []uint64{uint64(rng.Uint32()), rng.Uint64()}, Gas: 10_000}
+		res, err := m.Call(ctx, reqs[i])
+		want[i] = describe(res, err)
+	}
+	errs := make(chan string, len(reqs)*4)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for k := range reqs {
+				i := (k + g*16) % len(reqs)
+				res, err := m.Call(ctx, reqs[i])
+				if got := describe(res, err); got != want[i] {
+					errs <- fmt.Sprintf("goroutine %d call %d: %s, alone %s", g, i, got, want[i])
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+}
