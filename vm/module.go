@@ -10,7 +10,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/plinthchain/plinth/vm/internal/instrument"
 	"github.com/plinthchain/plinth/vm/internal/wasm"
@@ -66,10 +65,6 @@ type Module struct {
 	snapGlobals []uint64
 	snapOnce    sync.Once
 	snapErr     error
-	// cow holds snapMem for copy-on-write instance memories (Linux); nil
-	// means instances are reset by copying snapMem. Written once, inside
-	// snapOnce, before any other instance is made.
-	cow *cowImage
 	// first is the instance the snapshot was taken from, until a call
 	// takes it (guarded by mu).
 	first *instance
@@ -88,8 +83,6 @@ type instance struct {
 	caller  api.Module
 	globals []api.MutableGlobal
 	pages   uint32 // memory size when the instance was created
-	// cow is the copy-on-write memory, or nil when reset copies snapMem.
-	cow *cowMemory
 	// fns caches exported functions: wazero allocates a call engine for
 	// every ExportedFunction lookup.
 	fns map[string]api.Function
@@ -289,28 +282,11 @@ func snapshotSegments(mem []byte) []wasm.Data {
 
 // instantiate creates an instance and looks up the reserved exports.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
-	var cow *cowMemory
-	if m.cow != nil {
-		ctx = experimental.WithMemoryAllocator(ctx, experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-			if cow = m.cow.allocate(max); cow != nil {
-				return cow
-			}
-			return &goMemory{}
-		}))
-	}
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	inst := &instance{mod: mod, cow: cow, fns: map[string]api.Function{}}
-	if cow != nil {
-		// Instantiation wrote the data segments, which equal the image;
-		// dropping those pages leaves the memory mapped to the image.
-		if err := cow.reset(); err != nil {
-			_ = mod.Close(ctx)
-			return nil, fmt.Errorf("vm: reset fresh memory: %w", err)
-		}
-	}
+	inst := &instance{mod: mod, fns: map[string]api.Function{}}
 	var ok bool
 	if inst.gas, ok = mod.ExportedGlobal(instrument.ExportGas).(api.MutableGlobal); !ok {
 		_ = mod.Close(ctx)
@@ -480,9 +456,8 @@ func trapKind(err error) (TrapKind, bool) {
 }
 
 // acquire takes an idle instance or creates one. fresh reports a new one.
-// The first instance ever created is plain (Go-allocated memory): its
-// memory becomes the snapshot, and only then can copy-on-write instances
-// be made from it.
+// The first instance ever created provides the snapshot every instance is
+// reset to.
 func (m *Module) acquire(ctx context.Context) (*instance, bool, error) {
 	m.snapOnce.Do(func() {
 		inst, err := m.instantiate(ctx)
@@ -529,11 +504,6 @@ func (m *Module) takeSnapshot(inst *instance) error {
 			return errors.New("vm: cannot read fresh memory")
 		}
 		m.snapMem = append([]byte(nil), buf...)
-		if m.Poolable {
-			// Without an image (not Linux, or the kernel refused), reset
-			// falls back to copying snapMem.
-			m.cow, _ = newCowImage(m.snapMem)
-		}
 	}
 	m.snapGlobals = make([]uint64, len(inst.globals))
 	for i, g := range inst.globals {
@@ -551,17 +521,9 @@ func (m *Module) release(ctx context.Context, inst *instance) {
 		m.discard(ctx, inst)
 		return
 	}
-	switch {
-	case inst.cow != nil:
-		if inst.cow.reset() != nil {
-			m.discard(ctx, inst)
-			return
-		}
-	case mem != nil:
-		if !mem.Write(0, m.snapMem) {
-			m.discard(ctx, inst)
-			return
-		}
+	if mem != nil && !mem.Write(0, m.snapMem) {
+		m.discard(ctx, inst)
+		return
 	}
 	for i, g := range inst.globals {
 		g.Set(m.snapGlobals[i])
@@ -592,9 +554,6 @@ func (m *Module) Close(ctx context.Context) error {
 	for _, inst := range idle {
 		m.discard(ctx, inst)
 	}
-	if m.cow != nil {
-		m.cow.close()
-	}
 	return m.compiled.Close(ctx)
 }
 
@@ -606,19 +565,3 @@ type callerModule struct {
 }
 
 func (c callerModule) Memory() api.Memory { return c.mem }
-
-// goMemory is the fallback linear memory when a copy-on-write mapping could
-// not be made: a Go slice, as wazero would allocate itself.
-type goMemory struct{ buf []byte }
-
-func (g *goMemory) Reallocate(size uint64) []byte {
-	if uint64(cap(g.buf)) < size {
-		nb := make([]byte, size, size*2)
-		copy(nb, g.buf)
-		g.buf = nb
-	}
-	g.buf = g.buf[:size]
-	return g.buf
-}
-
-func (g *goMemory) Free() {}
