@@ -1,0 +1,444 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/plinthchain/plinth/state/internal/jmt"
+)
+
+// FormatVersion is the on-disk format this build writes. A store written by
+// a newer format is refused, never guessed at; a change to any encoding
+// below needs a new version and an upgrade path (docs/state.md).
+const FormatVersion uint32 = 1
+
+// Key layout. One byte of prefix per kind of record, so each kind is one
+// contiguous range of the keyspace:
+//
+//	m<name>                          store identity and latest commit
+//	f<key>                           latest value of a state key
+//	v<u16 len><key><^height u64>     value of key as of height (tombstone 0x00, or 0x01 ‖ value)
+//	n<height u64><path>              tree node written at height
+//	s<height u64><node height u64><path>  node that became stale at height
+//	r<height u64>                    tree root after height
+const (
+	prefixMeta      = 'm'
+	prefixFlat      = 'f'
+	prefixVersioned = 'v'
+	prefixNode      = 'n'
+	prefixStale     = 's'
+	prefixRoot      = 'r'
+)
+
+var (
+	metaFormat  = []byte("mformat")
+	metaChainID = []byte("mchain")
+	metaLatest  = []byte("mlatest")
+)
+
+// Errors a store reports. Corruption and identity mismatches stop a node:
+// it must refuse to run on data it does not understand.
+var (
+	ErrChainMismatch = errors.New("state: store belongs to another chain")
+	ErrNewerFormat   = errors.New("state: store written by a newer format")
+	ErrCorrupt       = errors.New("state: corrupt store")
+	ErrHeight        = errors.New("state: height out of order")
+	ErrNotRetained   = errors.New("state: height not retained")
+)
+
+// Options configure a store.
+type Options struct {
+	// ChainID is recorded when the store is created and checked on every
+	// later open.
+	ChainID string
+}
+
+// Store is the authenticated, versioned state on Pebble: flat latest
+// values for execution, versioned values for historical reads, the tree
+// for the state root and proofs. One Commit is one synced Pebble batch, so
+// after a crash the store is at the last committed height, never between
+// two.
+type Store struct {
+	db     *pebble.DB
+	height uint64
+	root   jmt.Root
+}
+
+// Open opens (or creates) the store in dir and checks its identity.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.ChainID == "" {
+		return nil, errors.New("state: open: chain id is empty")
+	}
+	db, err := pebble.Open(dir, &pebble.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", dir, err)
+	}
+	s := &Store{db: db}
+	if err := s.checkIdentity(opts); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := s.loadLatest(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) checkIdentity(opts Options) error {
+	format, ok, err := s.get(metaFormat)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		b := s.db.NewBatch()
+		_ = b.Set(metaFormat, binary.BigEndian.AppendUint32(nil, FormatVersion), nil)
+		_ = b.Set(metaChainID, []byte(opts.ChainID), nil)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("state: initialize store: %w", err)
+		}
+		return nil
+	}
+	if len(format) != 4 {
+		return fmt.Errorf("%w: format record is %d bytes", ErrCorrupt, len(format))
+	}
+	if v := binary.BigEndian.Uint32(format); v > FormatVersion {
+		return fmt.Errorf("%w: format %d, this build reads up to %d", ErrNewerFormat, v, FormatVersion)
+	}
+	chain, ok, err := s.get(metaChainID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: no chain id recorded", ErrCorrupt)
+	}
+	if string(chain) != opts.ChainID {
+		return fmt.Errorf("%w: the store is for chain %q, opened as %q", ErrChainMismatch, chain, opts.ChainID)
+	}
+	return nil
+}
+
+func (s *Store) loadLatest() error {
+	b, ok, err := s.get(metaLatest)
+	if err != nil || !ok {
+		return err
+	}
+	if len(b) != 8 {
+		return fmt.Errorf("%w: latest-height record is %d bytes", ErrCorrupt, len(b))
+	}
+	s.height = binary.BigEndian.Uint64(b)
+	s.root, err = s.rootAt(s.height)
+	return err
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Height returns the latest committed height (0 before the first commit).
+func (s *Store) Height() uint64 { return s.height }
+
+// RootHash returns the state root after the latest commit.
+func (s *Store) RootHash() [32]byte { return s.root.RootHash() }
+
+// get reads a key, copying the value out of Pebble.
+func (s *Store) get(key []byte) ([]byte, bool, error) {
+	v, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("state: read %q: %w", key[:1], err)
+	}
+	out := bytes.Clone(v)
+	return out, true, closer.Close()
+}
+
+// Change is one key's new value, or its deletion, in a commit.
+type Change struct {
+	Key    []byte
+	Value  []byte
+	Delete bool
+}
+
+// Commit writes the changes as height (the latest height plus one): the
+// tree's new nodes, the stale-node index, flat and versioned values, the
+// root and the latest height, in one Pebble batch synced to disk. It
+// returns the new state root. If it fails, the store stays at the
+// previous height.
+func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
+	if height != s.height+1 {
+		return [32]byte{}, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
+	}
+	tc := make([]jmt.Change, len(changes))
+	for i, c := range changes {
+		err := checkKey(c.Key)
+		if err == nil && !c.Delete {
+			err = checkValue(c.Value)
+		}
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		}
+		tc[i] = jmt.Change{KeyHash: jmt.HashKey(c.Key), Delete: c.Delete}
+		if !c.Delete {
+			tc[i].ValueHash = jmt.HashValue(c.Value)
+		}
+	}
+	res, err := jmt.Update(nodeReader{s}, s.root, height, tc)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	var buf []byte
+	for _, e := range res.New {
+		buf = encodeNode(buf[:0], e.Node)
+		if err := b.Set(nodeKey(e.Key), buf, nil); err != nil {
+			return [32]byte{}, err
+		}
+	}
+	for _, k := range res.Stale {
+		sk := binary.BigEndian.AppendUint64([]byte{prefixStale}, height)
+		sk = append(sk, nodeKey(k)[1:]...)
+		if err := b.Set(sk, nil, nil); err != nil {
+			return [32]byte{}, err
+		}
+	}
+	for _, c := range changes {
+		fk := append([]byte{prefixFlat}, c.Key...)
+		vk := versionedKey(c.Key, height)
+		var err error
+		if c.Delete {
+			err = errors.Join(b.Delete(fk, nil), b.Set(vk, []byte{0}, nil))
+		} else {
+			err = errors.Join(b.Set(fk, c.Value, nil), b.Set(vk, append([]byte{1}, c.Value...), nil))
+		}
+		if err != nil {
+			return [32]byte{}, err
+		}
+	}
+	if err := errors.Join(
+		b.Set(rootKey(height), encodeRoot(res.Root), nil),
+		b.Set(metaLatest, binary.BigEndian.AppendUint64(nil, height), nil),
+	); err != nil {
+		return [32]byte{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+	}
+	s.height, s.root = height, res.Root
+	return res.Root.RootHash(), nil
+}
+
+// Get returns the latest value of key.
+func (s *Store) Get(key []byte) ([]byte, bool, error) {
+	return s.get(append([]byte{prefixFlat}, key...))
+}
+
+// GetAt returns the value key had after height.
+func (s *Store) GetAt(key []byte, height uint64) ([]byte, bool, error) {
+	if height == 0 || height > s.height {
+		return nil, false, fmt.Errorf("%w: %d (latest %d)", ErrNotRetained, height, s.height)
+	}
+	start := versionedKey(key, height)
+	end := versionedKey(key, 0)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: append(end, 0)})
+	if err != nil {
+		return nil, false, fmt.Errorf("state: read %x at %d: %w", key, height, err)
+	}
+	defer it.Close()
+	if !it.First() {
+		return nil, false, it.Error()
+	}
+	v := it.Value()
+	if len(v) == 0 {
+		return nil, false, fmt.Errorf("%w: empty versioned value of %x", ErrCorrupt, key)
+	}
+	if v[0] == 0 {
+		return nil, false, nil
+	}
+	return bytes.Clone(v[1:]), true, nil
+}
+
+// Prove returns key's value after height (nil if absent) and a proof of it
+// against that height's root (RootAt).
+func (s *Store) Prove(key []byte, height uint64) ([]byte, *jmt.Proof, error) {
+	root, err := s.rootAt(height)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := jmt.Prove(nodeReader{s}, root, jmt.HashKey(key))
+	if err != nil {
+		return nil, nil, fmt.Errorf("state: prove %x at %d: %w", key, height, err)
+	}
+	v, ok, err := s.GetAt(key, height)
+	if err != nil || !ok {
+		return nil, p, err
+	}
+	return v, p, nil
+}
+
+// RootAt returns the state root after height.
+func (s *Store) RootAt(height uint64) ([32]byte, error) {
+	r, err := s.rootAt(height)
+	return r.RootHash(), err
+}
+
+func (s *Store) rootAt(height uint64) (jmt.Root, error) {
+	if height == 0 {
+		return jmt.Root{}, nil
+	}
+	b, ok, err := s.get(rootKey(height))
+	if err != nil {
+		return jmt.Root{}, err
+	}
+	if !ok {
+		return jmt.Root{}, fmt.Errorf("%w: no root for height %d", ErrNotRetained, height)
+	}
+	return decodeRoot(b)
+}
+
+// VerifyProof checks, with nothing but a root hash, that key has value
+// (or, with value nil, no value) under root.
+func VerifyProof(root [32]byte, key, value []byte, p *jmt.Proof) error {
+	var vh *jmt.Hash
+	if value != nil {
+		h := jmt.HashValue(value)
+		vh = &h
+	}
+	return jmt.Verify(root, jmt.HashKey(key), vh, p)
+}
+
+// nodeReader reads tree nodes from the store.
+type nodeReader struct{ s *Store }
+
+func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
+	b, ok, err := r.s.get(nodeKey(k))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, jmt.ErrMissingNode
+	}
+	return decodeNode(b)
+}
+
+func nodeKey(k jmt.NodeKey) []byte {
+	b := binary.BigEndian.AppendUint64([]byte{prefixNode}, k.Version)
+	return append(b, k.Path...)
+}
+
+func rootKey(height uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixRoot}, height)
+}
+
+// versionedKey sorts a key's versions newest first, so the first entry at
+// or after versionedKey(key, h) is the value as of h.
+func versionedKey(key []byte, height uint64) []byte {
+	b := binary.BigEndian.AppendUint16([]byte{prefixVersioned}, uint16(len(key)))
+	b = append(b, key...)
+	return binary.BigEndian.AppendUint64(b, ^height)
+}
+
+// Node encoding: a leaf is 0x00 ‖ keyHash ‖ valueHash; an internal node is
+// 0x01 ‖ presence bitmap u16 ‖ leaf bitmap u16 ‖ per present child: uvarint
+// version ‖ hash.
+func encodeNode(b []byte, n *jmt.Node) []byte {
+	if n.Leaf {
+		b = append(b, 0)
+		b = append(b, n.KeyHash[:]...)
+		return append(b, n.ValueHash[:]...)
+	}
+	var present, leaves uint16
+	for i, c := range n.Children {
+		if c.Present {
+			present |= 1 << i
+			if c.Leaf {
+				leaves |= 1 << i
+			}
+		}
+	}
+	b = append(b, 1)
+	b = binary.BigEndian.AppendUint16(b, present)
+	b = binary.BigEndian.AppendUint16(b, leaves)
+	for _, c := range n.Children {
+		if c.Present {
+			b = binary.AppendUvarint(b, c.Version)
+			b = append(b, c.Hash[:]...)
+		}
+	}
+	return b
+}
+
+func decodeNode(b []byte) (*jmt.Node, error) {
+	bad := func(why string) (*jmt.Node, error) { return nil, fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
+	if len(b) == 0 {
+		return bad("empty")
+	}
+	n := &jmt.Node{}
+	switch b[0] {
+	case 0:
+		if len(b) != 65 {
+			return bad("leaf length")
+		}
+		n.Leaf = true
+		copy(n.KeyHash[:], b[1:33])
+		copy(n.ValueHash[:], b[33:])
+		return n, nil
+	case 1:
+		if len(b) < 5 {
+			return bad("internal header")
+		}
+		present := binary.BigEndian.Uint16(b[1:3])
+		leaves := binary.BigEndian.Uint16(b[3:5])
+		r := bytes.NewReader(b[5:])
+		for i := range n.Children {
+			if present&(1<<i) == 0 {
+				continue
+			}
+			v, err := binary.ReadUvarint(r)
+			if err != nil {
+				return bad("child version")
+			}
+			c := jmt.Child{Present: true, Leaf: leaves&(1<<i) != 0, Version: v}
+			if _, err := io.ReadFull(r, c.Hash[:]); err != nil {
+				return bad("child hash")
+			}
+			n.Children[i] = c
+		}
+		if r.Len() != 0 {
+			return bad("trailing bytes")
+		}
+		return n, nil
+	}
+	return bad("kind")
+}
+
+// Root encoding: empty, or 0x01 ‖ leaf flag ‖ version u64 ‖ hash.
+func encodeRoot(r jmt.Root) []byte {
+	if !r.Present {
+		return []byte{0}
+	}
+	leaf := byte(0)
+	if r.Leaf {
+		leaf = 1
+	}
+	b := binary.BigEndian.AppendUint64([]byte{1, leaf}, r.Version)
+	return append(b, r.Hash[:]...)
+}
+
+func decodeRoot(b []byte) (jmt.Root, error) {
+	switch {
+	case len(b) == 1 && b[0] == 0:
+		return jmt.Root{}, nil
+	case len(b) == 42 && b[0] == 1:
+		r := jmt.Root{Child: jmt.Child{Present: true, Leaf: b[1] == 1, Version: binary.BigEndian.Uint64(b[2:10])}}
+		copy(r.Hash[:], b[10:])
+		return r, nil
+	}
+	return jmt.Root{}, fmt.Errorf("%w: root record of %d bytes", ErrCorrupt, len(b))
+}
