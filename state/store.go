@@ -74,7 +74,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ChainID == "" {
 		return nil, errors.New("state: open: chain id is empty")
 	}
-	db, err := pebble.Open(dir, &pebble.Options{})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
