@@ -1,0 +1,105 @@
+package state
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// benchKey is the i-th key of the benchmark keyspace: 32 bytes, like a
+// contract's hashed storage slot.
+func benchKey(i int) []byte {
+	k := make([]byte, 32)
+	binary.BigEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
+	binary.BigEndian.PutUint64(k[24:], uint64(i))
+	return k
+}
+
+func benchValue(i, round int) []byte { return []byte(fmt.Sprintf("value-%d-%d-padding-to-about-48-bytes", i, round)) }
+
+// BenchmarkCommit: blocks of 10,000 random updates into a store pre-filled
+// with keys (PLINTH_BENCH_KEYS, default 1,000,000). pebble writes the same
+// keys and values as one synced Pebble batch; plinth is Store.Commit with
+// the state root. Each reports updates/s; docs/benchmarks.md has the figures.
+func BenchmarkCommit(b *testing.B) {
+	const perBlock = 10_000
+	prefill := 1_000_000
+	if n := envInt("PLINTH_BENCH_KEYS"); n > 0 {
+		prefill = n
+	}
+	b.Run("pebble", func(b *testing.B) {
+		db, err := pebble.Open(b.TempDir(), &pebble.Options{Logger: pebbleLogger{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		for start := 0; start < prefill; start += 100_000 {
+			batch := db.NewBatch()
+			for i := start; i < min(prefill, start+100_000); i++ {
+				_ = batch.Set(append([]byte{prefixFlat}, benchKey(i)...), benchValue(i, 0), nil)
+			}
+			if err := batch.Commit(pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			batch := db.NewBatch()
+			for j := 0; j < perBlock; j++ {
+				i := rng.IntN(prefill)
+				_ = batch.Set(append([]byte{prefixFlat}, benchKey(i)...), benchValue(i, n+1), nil)
+			}
+			if err := batch.Commit(pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "updates/s")
+	})
+	b.Run("plinth", func(b *testing.B) {
+		s, err := Open(b.TempDir(), Options{ChainID: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		for start := 0; start < prefill; start += 100_000 {
+			var cs []Change
+			for i := start; i < min(prefill, start+100_000); i++ {
+				cs = append(cs, Change{Key: benchKey(i), Value: benchValue(i, 0)})
+			}
+			if _, err := s.Commit(s.Height()+1, cs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			seen := make(map[int]bool, perBlock)
+			cs := make([]Change, 0, perBlock)
+			for len(cs) < perBlock {
+				i := rng.IntN(prefill)
+				if seen[i] {
+					continue
+				}
+				seen[i] = true
+				cs = append(cs, Change{Key: benchKey(i), Value: benchValue(i, n+1)})
+			}
+			if _, err := s.Commit(s.Height()+1, cs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*perBlock)/b.Elapsed().Seconds(), "updates/s")
+	})
+}
+
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
+}
