@@ -20,7 +20,9 @@ func benchKey(i int) []byte {
 	return k
 }
 
-func benchValue(i, round int) []byte { return []byte(fmt.Sprintf("value-%d-%d-padding-to-about-48-bytes", i, round)) }
+func benchValue(i, round int) []byte {
+	return []byte(fmt.Sprintf("value-%d-%d-padding-to-about-48-bytes", i, round))
+}
 
 // BenchmarkCommit: blocks of 10,000 random updates into a store pre-filled
 // with keys (PLINTH_BENCH_KEYS, default 1,000,000). pebble writes the same
