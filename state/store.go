@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -62,12 +63,24 @@ type Options struct {
 // values for execution, versioned values for historical reads, the tree
 // for the state root and proofs. One Commit is one synced Pebble batch, so
 // after a crash the store is at the last committed height, never between
-// two.
+// two. Reads may run concurrently with each other, not with Commit (the
+// node that owns the store serializes them).
 type Store struct {
 	db     *pebble.DB
 	height uint64
 	root   jmt.Root
+
+	// cache holds decoded tree nodes of the top cacheDepth levels, which
+	// every commit and proof walks through. Entries are exact NodeKeys, so
+	// they never go out of date; a node is dropped when a commit makes it
+	// stale, which bounds the cache by the live nodes of those levels
+	// (4,369 for cacheDepth 3).
+	cacheMu sync.RWMutex
+	cache   map[jmt.NodeKey]*jmt.Node
 }
+
+// cacheDepth is the deepest path length whose nodes are cached.
+const cacheDepth = 3
 
 // Open opens (or creates) the store in dir and checks its identity.
 func Open(dir string, opts Options) (*Store, error) {
@@ -78,7 +91,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, cache: map[jmt.NodeKey]*jmt.Node{}}
 	if err := s.checkIdentity(opts); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -188,7 +201,7 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 			tc[i].ValueHash = jmt.HashValue(c.Value)
 		}
 	}
-	res, err := jmt.Update(nodeReader{s}, s.root, height, tc)
+	res, err := jmt.Update(nodeReader{s: s, latest: true}, s.root, height, tc)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
@@ -231,6 +244,16 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	s.height, s.root = height, res.Root
+	s.cacheMu.Lock()
+	for _, k := range res.Stale {
+		delete(s.cache, k)
+	}
+	for _, e := range res.New {
+		if len(e.Key.Path) <= cacheDepth {
+			s.cache[e.Key] = e.Node
+		}
+	}
+	s.cacheMu.Unlock()
 	return res.Root.RootHash(), nil
 }
 
@@ -271,7 +294,7 @@ func (s *Store) Prove(key []byte, height uint64) ([]byte, *jmt.Proof, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := jmt.Prove(nodeReader{s}, root, jmt.HashKey(key))
+	p, err := jmt.Prove(nodeReader{s: s, latest: height == s.height}, root, jmt.HashKey(key))
 	if err != nil {
 		return nil, nil, fmt.Errorf("state: prove %x at %d: %w", key, height, err)
 	}
@@ -313,10 +336,23 @@ func VerifyProof(root [32]byte, key, value []byte, p *jmt.Proof) error {
 	return jmt.Verify(root, jmt.HashKey(key), vh, p)
 }
 
-// nodeReader reads tree nodes from the store.
-type nodeReader struct{ s *Store }
+// nodeReader reads tree nodes from the store. latest marks reads of the
+// latest tree, whose top nodes may enter the cache.
+type nodeReader struct {
+	s      *Store
+	latest bool
+}
 
 func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
+	cached := len(k.Path) <= cacheDepth
+	if cached {
+		r.s.cacheMu.RLock()
+		n, ok := r.s.cache[k]
+		r.s.cacheMu.RUnlock()
+		if ok {
+			return n, nil
+		}
+	}
 	b, ok, err := r.s.get(nodeKey(k))
 	if err != nil {
 		return nil, err
@@ -324,7 +360,15 @@ func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
 	if !ok {
 		return nil, jmt.ErrMissingNode
 	}
-	return decodeNode(b)
+	n, err := decodeNode(b)
+	if err == nil && cached && r.latest {
+		// Only nodes of the latest tree: historical reads would fill the
+		// cache with nodes no commit will ever mark stale.
+		r.s.cacheMu.Lock()
+		r.s.cache[k] = n
+		r.s.cacheMu.Unlock()
+	}
+	return n, err
 }
 
 func nodeKey(k jmt.NodeKey) []byte {

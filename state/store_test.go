@@ -60,6 +60,16 @@ func TestStoreHistoryAndProofs(t *testing.T) {
 		}
 		history = append(history, live)
 		roots = append(roots, root)
+		// Stale nodes leave the cache: it never holds more than the live
+		// nodes of its levels, and every entry is live.
+		if n := len(s.cache); n > 1+16+256+4096 {
+			t.Fatalf("height %d: %d cached nodes", h, n)
+		}
+	}
+	for k := range s.cache {
+		if _, ok, err := s.get(nodeKey(k)); err != nil || !ok {
+			t.Fatalf("cached node %v is not in the store: %v", k, err)
+		}
 	}
 	check := func(s *Store) {
 		t.Helper()
