@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/plinthchain/plinth/state/internal/jmt"
 )
@@ -50,6 +51,10 @@ var (
 	ErrCorrupt       = errors.New("state: corrupt store")
 	ErrHeight        = errors.New("state: height out of order")
 	ErrNotRetained   = errors.New("state: height not retained")
+	// ErrFailed: a write to disk failed during a commit. Pebble cannot
+	// continue after that; the store refuses every later commit, and
+	// reopening it recovers the last height that reached the disk.
+	ErrFailed = errors.New("state: store failed")
 )
 
 // Options configure a store.
@@ -57,6 +62,9 @@ type Options struct {
 	// ChainID is recorded when the store is created and checked on every
 	// later open.
 	ChainID string
+	// FS is the file system Pebble uses; nil is the operating system's.
+	// Tests inject faults through it (pebble/vfs/errorfs).
+	FS vfs.FS
 }
 
 // Store is the authenticated, versioned state on Pebble: flat latest
@@ -77,6 +85,8 @@ type Store struct {
 	// (4,369 for cacheDepth 3).
 	cacheMu sync.RWMutex
 	cache   map[jmt.NodeKey]*jmt.Node
+
+	failed error // set when a commit hit a disk failure
 }
 
 // cacheDepth is the deepest path length whose nodes are cached.
@@ -87,7 +97,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ChainID == "" {
 		return nil, errors.New("state: open: chain id is empty")
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}, FS: opts.FS})
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
@@ -184,6 +194,9 @@ type Change struct {
 // returns the new state root. If it fails, the store stays at the
 // previous height.
 func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
+	if s.failed != nil {
+		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, s.failed)
+	}
 	if height != s.height+1 {
 		return [32]byte{}, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
 	}
@@ -240,7 +253,7 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 	); err != nil {
 		return [32]byte{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := s.commitBatch(b); err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	s.height, s.root = height, res.Root
@@ -255,6 +268,20 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 	}
 	s.cacheMu.Unlock()
 	return res.Root.RootHash(), nil
+}
+
+// commitBatch commits b synced. A failed WAL write is fatal to Pebble,
+// which reports it through the logger's Fatalf; pebbleLogger panics there,
+// and the panic becomes ErrFailed here instead of taking the node down
+// without a word.
+func (s *Store) commitBatch(b *pebble.Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.failed = fmt.Errorf("%w: %v", ErrFailed, r)
+			err = s.failed
+		}
+	}()
+	return b.Commit(pebble.Sync)
 }
 
 // Get returns the latest value of key.
