@@ -65,6 +65,12 @@ type Options struct {
 	// FS is the file system Pebble uses; nil is the operating system's.
 	// Tests inject faults through it (pebble/vfs/errorfs).
 	FS vfs.FS
+	// CheckInvariants recomputes the state root from every live value,
+	// from scratch, after each commit and reports a mismatch as ErrCorrupt
+	// (the block is on disk by then: the check finds bugs, it does not
+	// guard writes). It costs a full scan of the state: for tests, never
+	// for a node.
+	CheckInvariants bool
 }
 
 // Store is the authenticated, versioned state on Pebble: flat latest
@@ -87,6 +93,7 @@ type Store struct {
 	cache   map[jmt.NodeKey]*jmt.Node
 
 	failed error // set when a commit hit a disk failure
+	check  bool  // Options.CheckInvariants
 }
 
 // cacheDepth is the deepest path length whose nodes are cached.
@@ -101,7 +108,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, cache: map[jmt.NodeKey]*jmt.Node{}}
+	s := &Store{db: db, cache: map[jmt.NodeKey]*jmt.Node{}, check: opts.CheckInvariants}
 	if err := s.checkIdentity(opts); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -267,8 +274,43 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 		}
 	}
 	s.cacheMu.Unlock()
+	if s.check {
+		if err := s.checkRoot(); err != nil {
+			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		}
+	}
 	return res.Root.RootHash(), nil
 }
+
+// checkRoot recomputes the root from the flat table alone, through a tree
+// built from scratch in memory, and compares it with the committed root.
+func (s *Store) checkRoot() error {
+	it, err := s.Iterate(nil, IterOptions{})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var cs []jmt.Change
+	for it.Next() {
+		cs = append(cs, jmt.Change{KeyHash: jmt.HashKey(it.Key()), ValueHash: jmt.HashValue(it.Value())})
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	res, err := jmt.Update(memNodes{}, jmt.Root{}, 1, cs)
+	if err != nil {
+		return err
+	}
+	if got, want := res.Root.RootHash(), s.root.RootHash(); got != want {
+		return fmt.Errorf("%w: invariant: root from the values is %x, the tree's is %x", ErrCorrupt, got[:8], want[:8])
+	}
+	return nil
+}
+
+// memNodes is the node source of a tree built from nothing.
+type memNodes struct{}
+
+func (memNodes) Node(jmt.NodeKey) (*jmt.Node, error) { return nil, jmt.ErrMissingNode }
 
 // commitBatch commits b synced. A failed WAL write is fatal to Pebble,
 // which reports it through the logger's Fatalf; pebbleLogger panics there,

@@ -11,7 +11,7 @@ import (
 
 func openTest(t *testing.T, dir string) *Store {
 	t.Helper()
-	s, err := Open(dir, Options{ChainID: "test-chain"})
+	s, err := Open(dir, Options{ChainID: "test-chain", CheckInvariants: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,16 +132,12 @@ func scratchRoot(t *testing.T, live map[string]string) [32]byte {
 	for k, v := range live {
 		cs = append(cs, jmt.Change{KeyHash: jmt.HashKey([]byte(k)), ValueHash: jmt.HashValue([]byte(v))})
 	}
-	res, err := jmt.Update(emptyReader{}, jmt.Root{}, 1, cs)
+	res, err := jmt.Update(memNodes{}, jmt.Root{}, 1, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res.Root.RootHash()
 }
-
-type emptyReader struct{}
-
-func (emptyReader) Node(jmt.NodeKey) (*jmt.Node, error) { return nil, jmt.ErrMissingNode }
 
 func TestStoreIdentity(t *testing.T) {
 	dir := t.TempDir()
@@ -249,5 +245,22 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInvariantCheckCatchesDivergence: with CheckInvariants, a flat value
+// that disagrees with the tree (here written behind the store's back) fails
+// the next commit with ErrCorrupt.
+func TestInvariantCheckCatchesDivergence(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Commit(1, []Change{{Key: []byte("a"), Value: []byte("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(append([]byte{prefixFlat}, "a"...), []byte("tampered"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(2, []Change{{Key: []byte("b"), Value: []byte("2")}}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("commit over a tampered value: %v, want ErrCorrupt", err)
 	}
 }
