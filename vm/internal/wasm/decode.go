@@ -335,36 +335,46 @@ func decodeImports(r *reader, m *Module, f Features) error {
 func readConstExpr(r *reader, f Features) ([]byte, error) {
 	start := r.pos
 	for {
-		op, err := r.byte()
+		op, _, _, err := readConstInstr(r, f)
 		if err != nil {
 			return nil, err
 		}
-		switch Op(op) {
-		case OpEnd:
+		if op == OpEnd {
 			return r.b[start:r.pos], nil
-		case OpI32Const:
-			_, err = r.s32()
-		case OpI64Const:
-			_, err = r.s64()
-		case OpF32Const:
-			_, err = r.bytes(4)
-		case OpF64Const:
-			_, err = r.bytes(8)
-		case OpGlobalGet, OpRefFunc:
-			_, err = r.u32()
-		case OpRefNull:
-			_, err = readValType(r, f)
-		default:
-			r.pos--
-			if in, ok := Lookup(Op(op)); ok {
-				return nil, r.malformed("constant expression required, found %s", in.Name)
-			}
-			return nil, r.malformed("illegal opcode 0x%02x in constant expression", op)
-		}
-		if err != nil {
-			return nil, err
 		}
 	}
+}
+
+// readConstInstr reads one instruction of a constant expression, returning
+// its index immediate (global.get, ref.func) or reference type (ref.null).
+func readConstInstr(r *reader, f Features) (op Op, idx uint32, ref ValType, err error) {
+	c, err := r.byte()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	op = Op(c)
+	switch op {
+	case OpEnd:
+	case OpI32Const:
+		_, err = r.s32()
+	case OpI64Const:
+		_, err = r.s64()
+	case OpF32Const:
+		_, err = r.bytes(4)
+	case OpF64Const:
+		_, err = r.bytes(8)
+	case OpGlobalGet, OpRefFunc:
+		idx, err = r.u32()
+	case OpRefNull:
+		ref, err = readValType(r, f)
+	default:
+		r.pos--
+		if in, ok := Lookup(op); ok {
+			return 0, 0, 0, r.malformed("constant expression required, found %s", in.Name)
+		}
+		return 0, 0, 0, r.malformed("illegal opcode 0x%02x in constant expression", c)
+	}
+	return op, idx, ref, err
 }
 
 func decodeGlobals(r *reader, m *Module, f Features) error {

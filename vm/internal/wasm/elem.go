@@ -99,24 +99,9 @@ func ConstExprRefs(expr []byte, fn func(op Op, idx uint32)) {
 func eachConstInstr(expr []byte, fn func(op Op, idx uint32, ref ValType)) {
 	r := &reader{b: expr, fn: -1}
 	for !r.eof() {
-		c, _ := r.byte()
-		op := Op(c)
-		var idx uint32
-		var ref ValType
-		switch op {
-		case OpI32Const:
-			_, _ = r.s32()
-		case OpI64Const:
-			_, _ = r.s64()
-		case OpF32Const:
-			_, _ = r.bytes(4)
-		case OpF64Const:
-			_, _ = r.bytes(8)
-		case OpGlobalGet, OpRefFunc:
-			idx, _ = r.u32()
-		case OpRefNull:
-			b, _ := r.byte()
-			ref = ValType(b)
+		op, idx, ref, err := readConstInstr(r, FeaturesV2)
+		if err != nil {
+			return
 		}
 		fn(op, idx, ref)
 	}
