@@ -65,6 +65,8 @@ type Options struct {
 	// FS is the file system Pebble uses; nil is the operating system's.
 	// Tests inject faults through it (pebble/vfs/errorfs).
 	FS vfs.FS
+	// CacheBytes sizes Pebble's block cache (0: 64 MiB).
+	CacheBytes int64
 	// CheckInvariants recomputes the state root from every live value,
 	// from scratch, after each commit and reports a mismatch as ErrCorrupt
 	// (the block is on disk by then: the check finds bugs, it does not
@@ -104,7 +106,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ChainID == "" {
 		return nil, errors.New("state: open: chain id is empty")
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}, FS: opts.FS})
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = 64 << 20
+	}
+	cache := pebble.NewCache(opts.CacheBytes)
+	defer cache.Unref() // Pebble holds its own reference while open
+	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}, FS: opts.FS, Cache: cache})
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
