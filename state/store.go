@@ -94,8 +94,9 @@ type Store struct {
 	cacheMu sync.RWMutex
 	cache   map[jmt.NodeKey]*jmt.Node
 
-	failed error // set when a commit hit a disk failure
-	check  bool  // Options.CheckInvariants
+	pruned uint64 // heights below are not retained (0: nothing pruned)
+	failed error  // set when a commit hit a disk failure
+	check  bool   // Options.CheckInvariants
 }
 
 // cacheDepth is the deepest path length whose nodes are cached.
@@ -169,6 +170,16 @@ func (s *Store) loadLatest() error {
 		return fmt.Errorf("%w: latest-height record is %d bytes", ErrCorrupt, len(b))
 	}
 	s.height = binary.BigEndian.Uint64(b)
+	p, ok, err := s.get(metaPruned)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if len(p) != 8 {
+			return fmt.Errorf("%w: pruned-height record is %d bytes", ErrCorrupt, len(p))
+		}
+		s.pruned = binary.BigEndian.Uint64(p)
+	}
 	s.root, err = s.rootAt(s.height)
 	return err
 }
@@ -340,8 +351,8 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 
 // GetAt returns the value key had after height.
 func (s *Store) GetAt(key []byte, height uint64) ([]byte, bool, error) {
-	if height == 0 || height > s.height {
-		return nil, false, fmt.Errorf("%w: %d (latest %d)", ErrNotRetained, height, s.height)
+	if height == 0 || height > s.height || height < s.pruned {
+		return nil, false, fmt.Errorf("%w: %d (retained %d..%d)", ErrNotRetained, height, s.OldestHeight(), s.height)
 	}
 	start := versionedKey(key, height)
 	end := versionedKey(key, 0)
@@ -390,6 +401,9 @@ func (s *Store) RootAt(height uint64) ([32]byte, error) {
 func (s *Store) rootAt(height uint64) (jmt.Root, error) {
 	if height == 0 {
 		return jmt.Root{}, nil
+	}
+	if height < s.pruned || height > s.height {
+		return jmt.Root{}, fmt.Errorf("%w: %d (retained %d..%d)", ErrNotRetained, height, s.OldestHeight(), s.height)
 	}
 	b, ok, err := s.get(rootKey(height))
 	if err != nil {
