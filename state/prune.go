@@ -10,13 +10,15 @@ import (
 var metaPruned = []byte("mpruned")
 
 // Prune makes oldest the oldest height whose state can still be read and
-// proved: tree nodes that no height from oldest on uses, and the roots of
-// earlier heights, are deleted in one synced batch (their space returns as
+// proved: tree nodes and value versions that no height from oldest on uses,
+// and the roots of earlier heights, are deleted in one synced batch (their space returns as
 // Pebble compacts). Reads below oldest get ErrNotRetained.
 //
 // A node that became stale at height h is used only by heights below h, so
-// the stale index up to oldest names exactly what can go. Versioned values
-// of pruned heights are not deleted yet (docs/state.md).
+// the stale index up to oldest names exactly what can go; the same holds
+// for a value version superseded at h, and for a deletion's tombstone
+// written at h (the superseded index, written at commit: a key with no
+// version at all reads as absent, which is what the tombstone said).
 func (s *Store) Prune(oldest uint64) error {
 	if oldest > s.height {
 		return fmt.Errorf("state: prune to %d: above the latest height %d", oldest, s.height)
@@ -49,6 +51,26 @@ func (s *Store) Prune(oldest uint64) error {
 		return fmt.Errorf("state: prune to %d: %w", oldest, err)
 	}
 	if err := b.DeleteRange(lower, upper, nil); err != nil {
+		return err
+	}
+	// Versions superseded at or before oldest: no retained height reads them.
+	xlower := []byte{prefixSuperseded}
+	xupper := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, oldest+1)
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: xlower, UpperBound: xupper})
+	if err != nil {
+		return fmt.Errorf("state: prune to %d: %w", oldest, err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		// x ‖ height ‖ versioned key without its prefix  →  v ‖ ...
+		if err := b.Delete(append([]byte{prefixVersioned}, it.Key()[9:]...), nil); err != nil {
+			_ = it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("state: prune to %d: %w", oldest, err)
+	}
+	if err := b.DeleteRange(xlower, xupper, nil); err != nil {
 		return err
 	}
 	if err := b.DeleteRange(rootKey(0), rootKey(oldest), nil); err != nil {

@@ -31,6 +31,7 @@ func TestPrune(t *testing.T) {
 	roots := map[uint64][32]byte{}
 	value := func(k, h int) string { return fmt.Sprintf("%d@%d", k, h) }
 	live := map[uint64]map[string]string{0: {}}
+	versions := map[string][]int{} // heights of each key's versions; negative for tombstones
 	for h := uint64(1); h <= 30; h++ {
 		next := map[string]string{}
 		for k, v := range live[h-1] {
@@ -42,8 +43,17 @@ func TestPrune(t *testing.T) {
 			if _, dup := findChange(cs, k); dup {
 				continue
 			}
+			if i%5 == 4 {
+				cs = append(cs, Change{Key: []byte(k), Delete: true})
+				if _, ok := next[k]; ok {
+					versions[k] = append(versions[k], -int(h)) // a tombstone
+				}
+				delete(next, k)
+				continue
+			}
 			cs = append(cs, Change{Key: []byte(k), Value: []byte(value(i, int(h)))})
 			next[k] = value(i, int(h))
+			versions[k] = append(versions[k], int(h))
 		}
 		var err error
 		if roots[h], err = s.Commit(h, cs); err != nil {
@@ -61,6 +71,29 @@ func TestPrune(t *testing.T) {
 	}
 	if n := countPrefix(t, s, prefixRoot); n != 11 {
 		t.Fatalf("%d roots kept, want 11 (heights 20..30)", n)
+	}
+	// Versions kept: all above 20, and for each key the newest at or
+	// below 20 unless it is a tombstone.
+	want := 0
+	for _, vs := range versions {
+		newestBelow := 0
+		for _, v := range vs {
+			h := v
+			if h < 0 {
+				h = -h
+			}
+			if h > 20 {
+				want++
+			} else {
+				newestBelow = v
+			}
+		}
+		if newestBelow > 0 {
+			want++
+		}
+	}
+	if n := countPrefix(t, s, prefixVersioned); n != want {
+		t.Fatalf("%d value versions kept, want %d", n, want)
 	}
 	check := func(s *Store) {
 		t.Helper()

@@ -23,18 +23,20 @@ const FormatVersion uint32 = 1
 // contiguous range of the keyspace:
 //
 //	m<name>                          store identity and latest commit
-//	f<key>                           latest value of a state key
+//	f<key>                           height of the last write u64 ‖ latest value
 //	v<u16 len><key><^height u64>     value of key as of height (tombstone 0x00, or 0x01 ‖ value)
+//	x<height u64><u16 len><key><^old height u64>  version superseded at height
 //	n<height u64><path>              tree node written at height
 //	s<height u64><node height u64><path>  node that became stale at height
 //	r<height u64>                    tree root after height
 const (
-	prefixMeta      = 'm'
-	prefixFlat      = 'f'
-	prefixVersioned = 'v'
-	prefixNode      = 'n'
-	prefixStale     = 's'
-	prefixRoot      = 'r'
+	prefixMeta       = 'm'
+	prefixFlat       = 'f'
+	prefixVersioned  = 'v'
+	prefixNode       = 'n'
+	prefixStale      = 's'
+	prefixRoot       = 'r'
+	prefixSuperseded = 'x'
 )
 
 var (
@@ -261,12 +263,34 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 	}
 	for _, c := range changes {
 		fk := append([]byte{prefixFlat}, c.Key...)
+		prev, existed, err := s.get(fk)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		}
+		if existed {
+			// The key's previous version is superseded at this height:
+			// index it for pruning.
+			if len(prev) < 8 {
+				return [32]byte{}, fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, c.Key, len(prev))
+			}
+			xk := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, height)
+			xk = append(xk, versionedKey(c.Key, binary.BigEndian.Uint64(prev))[1:]...)
+			err = b.Set(xk, nil, nil)
+		}
 		vk := versionedKey(c.Key, height)
-		var err error
-		if c.Delete {
-			err = errors.Join(b.Delete(fk, nil), b.Set(vk, []byte{0}, nil))
-		} else {
-			err = errors.Join(b.Set(fk, c.Value, nil), b.Set(vk, append([]byte{1}, c.Value...), nil))
+		switch {
+		case err != nil:
+		case c.Delete && existed:
+			// The tombstone itself can go once this height is pruned: with
+			// no version at all, a key reads as absent anyway.
+			xk := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, height)
+			xk = append(xk, vk[1:]...)
+			err = errors.Join(b.Delete(fk, nil), b.Set(vk, []byte{0}, nil), b.Set(xk, nil, nil))
+		case c.Delete:
+			// Deleting an absent key changes nothing, not even history.
+		default:
+			fv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(c.Value)), height)
+			err = errors.Join(b.Set(fk, append(fv, c.Value...), nil), b.Set(vk, append([]byte{1}, c.Value...), nil))
 		}
 		if err != nil {
 			return [32]byte{}, err
@@ -346,7 +370,14 @@ func (s *Store) commitBatch(b *pebble.Batch) (err error) {
 
 // Get returns the latest value of key.
 func (s *Store) Get(key []byte) ([]byte, bool, error) {
-	return s.get(append([]byte{prefixFlat}, key...))
+	v, ok, err := s.get(append([]byte{prefixFlat}, key...))
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if len(v) < 8 {
+		return nil, false, fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, key, len(v))
+	}
+	return v[8:], true, nil
 }
 
 // GetAt returns the value key had after height.

@@ -52,11 +52,17 @@ func (f *flatIter) Next() bool {
 
 func (f *flatIter) Key() []byte { return f.it.Key()[1:] }
 
+// Value strips the height of the last write that precedes the value in
+// the flat table.
 func (f *flatIter) Value() []byte {
 	if f.opts.KeysOnly {
 		return nil
 	}
-	return f.it.Value()
+	v := f.it.Value()
+	if len(v) < 8 {
+		return nil // Err reports nothing here; the invariant check would catch it
+	}
+	return v[8:]
 }
 
 func (f *flatIter) Err() error   { return f.it.Error() }
