@@ -27,12 +27,15 @@ type artifact struct {
 	GlobalNames []string
 }
 
-// cacheKey names an artifact: the code and every parameter the rewrite
-// depends on (Params.Version covers the algorithm itself).
-func cacheKey(code [32]byte, p *Params) string {
+// cacheKey names an artifact: the code, every parameter the rewrite
+// depends on (Params.Version covers the algorithm itself) and the host
+// functions imports were checked against, so a cached module is never
+// loaded by an engine whose host ABI it was not checked for.
+func (e *Engine) cacheKey(code [32]byte, p *Params) string {
 	h := sha256.New()
 	h.Write(code[:])
 	fmt.Fprintf(h, "%+v", *p)
+	h.Write(e.hostDigest[:])
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -13,6 +13,7 @@ package vm
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -67,6 +68,9 @@ type Engine struct {
 	cache  wazero.CompilationCache
 	// host maps "module\x00name" to the signature modules must import.
 	host map[string]HostFunc
+	// hostDigest hashes every host signature, in sorted order: part of
+	// the cache key of prepared modules.
+	hostDigest [32]byte
 }
 
 // NewEngine starts a wazero runtime with the host functions registered.
@@ -112,6 +116,13 @@ func NewEngine(ctx context.Context, cfg Config) (*Engine, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	dh := sha256.New()
+	for _, name := range names {
+		for _, hf := range byModule[name] {
+			fmt.Fprintf(dh, "%s.%s%v%v;", hf.Module, hf.Name, hf.Params, hf.Results)
+		}
+	}
+	copy(e.hostDigest[:], dh.Sum(nil))
 	for _, rt := range []wazero.Runtime{e.rt, e.initRT} {
 		for _, name := range names {
 			if err := registerHostModule(ctx, rt, name, byModule[name]); err != nil {

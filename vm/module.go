@@ -96,7 +96,7 @@ func (e *Engine) Deploy(ctx context.Context, code []byte, p Params) (*Module, er
 		return nil, err
 	}
 	hash := sha256.Sum256(code)
-	key := cacheKey(hash, &p)
+	key := e.cacheKey(hash, &p)
 	if art, ok := e.loadArtifact(key); ok {
 		if m, err := e.load(ctx, hash, p, art); err == nil {
 			m.fromCache = true
