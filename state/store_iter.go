@@ -34,38 +34,48 @@ type flatIter struct {
 	it      *pebble.Iterator
 	opts    IterOptions
 	started bool
+	err     error // a malformed flat value: the walk stops there
 }
 
 func (f *flatIter) Next() bool {
-	if !f.started {
-		f.started = true
-		if f.opts.Reverse {
-			return f.it.Last()
-		}
-		return f.it.First()
+	var ok bool
+	switch {
+	case f.err != nil:
+		return false
+	case !f.started && f.opts.Reverse:
+		ok = f.it.Last()
+	case !f.started:
+		ok = f.it.First()
+	case f.opts.Reverse:
+		ok = f.it.Prev()
+	default:
+		ok = f.it.Next()
 	}
-	if f.opts.Reverse {
-		return f.it.Prev()
+	f.started = true
+	if ok && len(f.it.Value()) < 8 {
+		f.err = fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, f.Key(), len(f.it.Value()))
+		return false
 	}
-	return f.it.Next()
+	return ok
 }
 
 func (f *flatIter) Key() []byte { return f.it.Key()[1:] }
 
 // Value strips the height of the last write that precedes the value in
-// the flat table.
+// the flat table (Next has checked it is there).
 func (f *flatIter) Value() []byte {
 	if f.opts.KeysOnly {
 		return nil
 	}
-	v := f.it.Value()
-	if len(v) < 8 {
-		return nil // Err reports nothing here; the invariant check would catch it
-	}
-	return v[8:]
+	return f.it.Value()[8:]
 }
 
-func (f *flatIter) Err() error   { return f.it.Error() }
+func (f *flatIter) Err() error {
+	if f.err != nil {
+		return f.err
+	}
+	return f.it.Error()
+}
 func (f *flatIter) Close() error { return f.it.Close() }
 
 var _ Reader = (*Store)(nil)

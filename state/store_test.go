@@ -264,3 +264,28 @@ func TestInvariantCheckCatchesDivergence(t *testing.T) {
 		t.Fatalf("commit over a tampered value: %v, want ErrCorrupt", err)
 	}
 }
+
+// TestIterateReportsCorruption: a flat value too short to hold its height
+// stops iteration with ErrCorrupt rather than yielding a wrong value.
+func TestIterateReportsCorruption(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Commit(1, []Change{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Value: []byte("2")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Set(append([]byte{prefixFlat}, "b"...), []byte{1, 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.Iterate(nil, IterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for it.Next() {
+		n++
+	}
+	if n != 1 || !errors.Is(it.Err(), ErrCorrupt) {
+		t.Fatalf("walked %d keys, err %v; want 1 and ErrCorrupt", n, it.Err())
+	}
+}
