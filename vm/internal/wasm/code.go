@@ -306,12 +306,6 @@ func F32Const(bits uint32) Instr { return Instr{Op: OpF32Const, Imm: uint64(bits
 // F64Const returns an f64.const instruction with the given bits.
 func F64Const(bits uint64) Instr { return Instr{Op: OpF64Const, Imm: bits} }
 
-// Simple returns an instruction without immediates.
-func Simple(op Op) Instr { return Instr{Op: op} }
-
-// WithIndex returns an instruction whose only immediate is an index.
-func WithIndex(op Op, idx uint32) Instr { return Instr{Op: op, Imm: uint64(idx)} }
-
 // CanonicalNaN32 and CanonicalNaN64 are the positive canonical NaNs every
 // NaN result is rewritten to.
 const (
