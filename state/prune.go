@@ -11,14 +11,14 @@ var metaPruned = []byte("mpruned")
 
 // Prune makes oldest the oldest height whose state can still be read and
 // proved: tree nodes and value versions that no height from oldest on uses,
-// and the roots of earlier heights, are deleted in one synced batch (their space returns as
-// Pebble compacts). Reads below oldest get ErrNotRetained.
+// and the roots of earlier heights, are deleted in one synced batch (their
+// space returns as Pebble compacts). Reads below oldest get ErrNotRetained.
 //
 // A node that became stale at height h is used only by heights below h, so
-// the stale index up to oldest names exactly what can go; the same holds
-// for a value version superseded at h, and for a deletion's tombstone
-// written at h (the superseded index, written at commit: a key with no
-// version at all reads as absent, which is what the tombstone said).
+// the stale lists of heights up to oldest name exactly what can go; the
+// same holds for a value version superseded at h, and for a deletion's
+// tombstone written at h (a key with no version at all reads as absent,
+// which is what the tombstone said). Commit writes both lists.
 func (s *Store) Prune(oldest uint64) error {
 	if oldest > s.height {
 		return fmt.Errorf("state: prune to %d: above the latest height %d", oldest, s.height)
@@ -26,64 +26,68 @@ func (s *Store) Prune(oldest uint64) error {
 	if oldest <= s.pruned {
 		return nil
 	}
-	lower := []byte{prefixStale}
-	upper := binary.BigEndian.AppendUint64([]byte{prefixStale}, oldest+1)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return fmt.Errorf("state: prune to %d: %w", oldest, err)
-	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	for it.First(); it.Valid(); it.Next() {
-		k := it.Key()
-		if len(k) < 17 {
-			_ = it.Close()
-			return fmt.Errorf("%w: stale index entry of %d bytes", ErrCorrupt, len(k))
+	err := s.eachListed(b, prefixStale, oldest, func(entry []byte) (int, error) {
+		// version u64 ‖ path length u8 ‖ path  →  n ‖ version ‖ path
+		if len(entry) < 9 || len(entry) < 9+int(entry[8]) {
+			return 0, fmt.Errorf("%w: stale list entry truncated", ErrCorrupt)
 		}
-		// s ‖ stale height ‖ node height ‖ path  →  n ‖ node height ‖ path
-		node := append([]byte{prefixNode}, k[9:]...)
-		if err := b.Delete(node, nil); err != nil {
-			_ = it.Close()
-			return err
-		}
+		n := 9 + int(entry[8])
+		node := append([]byte{prefixNode}, entry[:8]...)
+		return n, b.Delete(append(node, entry[9:n]...), nil)
+	})
+	if err == nil {
+		err = s.eachListed(b, prefixSuperseded, oldest, func(entry []byte) (int, error) {
+			// key length u16 ‖ key ‖ height u64  →  v ‖ key length ‖ key ‖ ^height
+			if len(entry) < 2 || len(entry) < 2+int(binary.BigEndian.Uint16(entry))+8 {
+				return 0, fmt.Errorf("%w: superseded list entry truncated", ErrCorrupt)
+			}
+			klen := int(binary.BigEndian.Uint16(entry))
+			key := entry[2 : 2+klen]
+			return 2 + klen + 8, b.Delete(versionedKey(key, binary.BigEndian.Uint64(entry[2+klen:])), nil)
+		})
 	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("state: prune to %d: %w", oldest, err)
+	if err == nil {
+		err = b.DeleteRange(rootKey(0), rootKey(oldest), nil)
 	}
-	if err := b.DeleteRange(lower, upper, nil); err != nil {
-		return err
+	if err == nil {
+		err = b.Set(metaPruned, binary.BigEndian.AppendUint64(nil, oldest), nil)
 	}
-	// Versions superseded at or before oldest: no retained height reads them.
-	xlower := []byte{prefixSuperseded}
-	xupper := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, oldest+1)
-	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: xlower, UpperBound: xupper})
+	if err == nil {
+		err = s.syncBatch(b)
+	}
 	if err != nil {
-		return fmt.Errorf("state: prune to %d: %w", oldest, err)
-	}
-	for it.First(); it.Valid(); it.Next() {
-		// x ‖ height ‖ versioned key without its prefix  →  v ‖ ...
-		if err := b.Delete(append([]byte{prefixVersioned}, it.Key()[9:]...), nil); err != nil {
-			_ = it.Close()
-			return err
-		}
-	}
-	if err := it.Close(); err != nil {
-		return fmt.Errorf("state: prune to %d: %w", oldest, err)
-	}
-	if err := b.DeleteRange(xlower, xupper, nil); err != nil {
-		return err
-	}
-	if err := b.DeleteRange(rootKey(0), rootKey(oldest), nil); err != nil {
-		return err
-	}
-	if err := b.Set(metaPruned, binary.BigEndian.AppendUint64(nil, oldest), nil); err != nil {
-		return err
-	}
-	if err := s.commitBatch(b); err != nil {
 		return fmt.Errorf("state: prune to %d: %w", oldest, err)
 	}
 	s.pruned = oldest
 	return nil
+}
+
+// eachListed walks the per-height lists under prefix up to and including
+// height oldest, hands each entry to del (which returns the entry's
+// length) and deletes the lists themselves.
+func (s *Store) eachListed(b *pebble.Batch, prefix byte, oldest uint64, del func(entry []byte) (int, error)) error {
+	lower, upper := []byte{prefix}, heightKey(prefix, oldest+1)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		list := it.Value()
+		for len(list) > 0 {
+			n, err := del(list)
+			if err != nil {
+				_ = it.Close()
+				return fmt.Errorf("list %c at %x: %w", prefix, it.Key()[1:], err)
+			}
+			list = list[n:]
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	return b.DeleteRange(lower, upper, nil)
 }
 
 // OldestHeight returns the oldest height whose state can be read (1 when

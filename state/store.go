@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -69,6 +67,11 @@ type Options struct {
 	FS vfs.FS
 	// CacheBytes sizes Pebble's block cache (0: 64 MiB).
 	CacheBytes int64
+	// NodeCacheBytes bounds the cache of the latest tree's internal nodes
+	// (0: 256 MiB; negative: none). A commit walks from the root to every
+	// changed key; with the nodes it passes in memory it reads nothing from
+	// Pebble. A million keys need about 100 MiB (docs/state.md).
+	NodeCacheBytes int64
 	// CheckInvariants recomputes the state root from every live value,
 	// from scratch, after each commit and reports a mismatch as ErrCorrupt
 	// (the block is on disk by then: the check finds bugs, it does not
@@ -88,21 +91,12 @@ type Store struct {
 	height uint64
 	root   jmt.Root
 
-	// cache holds decoded tree nodes of the top cacheDepth levels, which
-	// every commit and proof walks through. Entries are exact NodeKeys, so
-	// they never go out of date; a node is dropped when a commit makes it
-	// stale, which bounds the cache by the live nodes of those levels
-	// (4,369 for cacheDepth 3).
-	cacheMu sync.RWMutex
-	cache   map[jmt.NodeKey]*jmt.Node
+	nodes *nodeCache
 
 	pruned uint64 // heights below are not retained (0: nothing pruned)
 	failed error  // set when a commit hit a disk failure
 	check  bool   // Options.CheckInvariants
 }
-
-// cacheDepth is the deepest path length whose nodes are cached.
-const cacheDepth = 3
 
 // Open opens (or creates) the store in dir and checks its identity.
 func Open(dir string, opts Options) (*Store, error) {
@@ -112,13 +106,16 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
 	}
+	if opts.NodeCacheBytes == 0 {
+		opts.NodeCacheBytes = 256 << 20
+	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref() // Pebble holds its own reference while open
-	db, err := pebble.Open(dir, &pebble.Options{Logger: pebbleLogger{}, FS: opts.FS, Cache: cache})
+	db, err := pebble.Open(dir, pebbleOptions(opts, cache))
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, cache: map[jmt.NodeKey]*jmt.Node{}, check: opts.CheckInvariants}
+	s := &Store{db: db, nodes: newNodeCache(opts.NodeCacheBytes), check: opts.CheckInvariants}
 	if err := s.checkIdentity(opts); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -160,7 +157,7 @@ type Change struct {
 }
 
 // Commit writes the changes as height (the latest height plus one): the
-// tree's new nodes, the stale-node index, flat and versioned values, the
+// tree's new nodes, flat and versioned values, the pruning indexes, the
 // root and the latest height, in one Pebble batch synced to disk. It
 // returns the new state root. If it fails, the store stays at the
 // previous height.
@@ -189,83 +186,103 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
-	b := s.db.NewBatch()
+	b, encoded, err := s.commitBatch(height, changes, res)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+	}
 	defer b.Close()
-	var buf []byte
-	for _, e := range res.New {
-		buf = encodeNode(buf[:0], e.Node)
-		if err := b.Set(nodeKey(e.Key), buf, nil); err != nil {
-			return [32]byte{}, err
-		}
-	}
-	for _, k := range res.Stale {
-		sk := binary.BigEndian.AppendUint64([]byte{prefixStale}, height)
-		sk = append(sk, nodeKey(k)[1:]...)
-		if err := b.Set(sk, nil, nil); err != nil {
-			return [32]byte{}, err
-		}
-	}
-	for _, c := range changes {
-		fk := append([]byte{prefixFlat}, c.Key...)
-		prev, existed, err := s.get(fk)
-		if err != nil {
-			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
-		}
-		if existed {
-			// The key's previous version is superseded at this height:
-			// index it for pruning.
-			if len(prev) < 8 {
-				return [32]byte{}, fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, c.Key, len(prev))
-			}
-			xk := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, height)
-			xk = append(xk, versionedKey(c.Key, binary.BigEndian.Uint64(prev))[1:]...)
-			err = b.Set(xk, nil, nil)
-		}
-		vk := versionedKey(c.Key, height)
-		switch {
-		case err != nil:
-		case c.Delete && existed:
-			// The tombstone itself can go once this height is pruned: with
-			// no version at all, a key reads as absent anyway.
-			xk := binary.BigEndian.AppendUint64([]byte{prefixSuperseded}, height)
-			xk = append(xk, vk[1:]...)
-			err = errors.Join(b.Delete(fk, nil), b.Set(vk, []byte{0}, nil), b.Set(xk, nil, nil))
-		case c.Delete:
-			// Deleting an absent key changes nothing, not even history.
-		default:
-			fv := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(c.Value)), height)
-			err = errors.Join(b.Set(fk, append(fv, c.Value...), nil), b.Set(vk, append([]byte{1}, c.Value...), nil))
-		}
-		if err != nil {
-			return [32]byte{}, err
-		}
-	}
-	if err := errors.Join(
-		b.Set(rootKey(height), encodeRoot(res.Root), nil),
-		b.Set(metaLatest, binary.BigEndian.AppendUint64(nil, height), nil),
-	); err != nil {
-		return [32]byte{}, err
-	}
-	if err := s.commitBatch(b); err != nil {
+	if err := s.syncBatch(b); err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	s.height, s.root = height, res.Root
-	s.cacheMu.Lock()
 	for _, k := range res.Stale {
-		delete(s.cache, k)
+		s.nodes.drop(k)
 	}
-	for _, e := range res.New {
-		if len(e.Key.Path) <= cacheDepth {
-			s.cache[e.Key] = e.Node
-		}
+	for i, e := range res.New {
+		s.nodes.put(e.Key, encoded[i])
 	}
-	s.cacheMu.Unlock()
 	if s.check {
 		if err := s.checkRoot(); err != nil {
 			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 		}
 	}
 	return res.Root.RootHash(), nil
+}
+
+// commitBatch builds a commit's batch. It also returns each new node's
+// encoding, for the node cache.
+func (s *Store) commitBatch(height uint64, changes []Change, res *jmt.Result) (*pebble.Batch, [][]byte, error) {
+	b := s.db.NewBatch()
+	encoded := make([][]byte, len(res.New))
+	var buf []byte
+	for i, e := range res.New {
+		buf = encodeNode(buf[:0], e.Node)
+		encoded[i] = bytes.Clone(buf)
+		if err := b.Set(nodeKey(e.Key), buf, nil); err != nil {
+			b.Close()
+			return nil, nil, err
+		}
+	}
+	// The pruning indexes are one record per height each: a list read
+	// back whole when the height is pruned, rather than an entry per
+	// stale node or superseded version.
+	//
+	// s ‖ height → per node: version u64 ‖ path length u8 ‖ path
+	buf = buf[:0]
+	for _, k := range res.Stale {
+		buf = binary.BigEndian.AppendUint64(buf, k.Version)
+		buf = append(buf, byte(len(k.Path)))
+		buf = append(buf, k.Path...)
+	}
+	if err := b.Set(heightKey(prefixStale, height), buf, nil); err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	// x ‖ height → per version: key length u16 ‖ key ‖ version's height u64
+	var superseded []byte
+	for i, c := range changes {
+		prev := res.Prev[i]
+		if c.Delete && prev == 0 {
+			continue // deleting an absent key changes nothing, not even history
+		}
+		fk := append([]byte{prefixFlat}, c.Key...)
+		vk := versionedKey(c.Key, height)
+		var err error
+		if c.Delete {
+			// The tombstone itself can go once this height is pruned:
+			// with no version at all, a key reads as absent anyway.
+			superseded = appendVersion(superseded, c.Key, height)
+			err = errors.Join(b.Delete(fk, nil), b.Set(vk, []byte{0}, nil))
+		} else {
+			err = errors.Join(b.Set(fk, c.Value, nil), b.Set(vk, append([]byte{1}, c.Value...), nil))
+		}
+		if prev != 0 {
+			superseded = appendVersion(superseded, c.Key, prev)
+		}
+		if err != nil {
+			b.Close()
+			return nil, nil, err
+		}
+	}
+	if err := errors.Join(
+		b.Set(heightKey(prefixSuperseded, height), superseded, nil),
+		b.Set(rootKey(height), encodeRoot(res.Root), nil),
+		b.Set(metaLatest, binary.BigEndian.AppendUint64(nil, height), nil),
+	); err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return b, encoded, nil
+}
+
+func appendVersion(b, key []byte, height uint64) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(key)))
+	b = append(b, key...)
+	return binary.BigEndian.AppendUint64(b, height)
+}
+
+func heightKey(prefix byte, height uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefix}, height)
 }
 
 // checkRoot recomputes the root from the flat table alone, through a tree
@@ -298,11 +315,11 @@ type memNodes struct{}
 
 func (memNodes) Node(jmt.NodeKey) (*jmt.Node, error) { return nil, jmt.ErrMissingNode }
 
-// commitBatch commits b synced. A failed WAL write is fatal to Pebble,
+// syncBatch commits b synced. A failed WAL write is fatal to Pebble,
 // which reports it through the logger's Fatalf; pebbleLogger panics there,
 // and the panic becomes ErrFailed here instead of taking the node down
 // without a word.
-func (s *Store) commitBatch(b *pebble.Batch) (err error) {
+func (s *Store) syncBatch(b *pebble.Batch) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.failed = fmt.Errorf("%w: %v", ErrFailed, r)
@@ -314,14 +331,7 @@ func (s *Store) commitBatch(b *pebble.Batch) (err error) {
 
 // Get returns the latest value of key.
 func (s *Store) Get(key []byte) ([]byte, bool, error) {
-	v, ok, err := s.get(append([]byte{prefixFlat}, key...))
-	if err != nil || !ok {
-		return nil, false, err
-	}
-	if len(v) < 8 {
-		return nil, false, fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, key, len(v))
-	}
-	return v[8:], true, nil
+	return s.get(append([]byte{prefixFlat}, key...))
 }
 
 // GetAt returns the value key had after height.
@@ -401,153 +411,3 @@ func VerifyProof(root [32]byte, key, value []byte, p *jmt.Proof) error {
 	return jmt.Verify(root, jmt.HashKey(key), vh, p)
 }
 
-// nodeReader reads tree nodes from the store. latest marks reads of the
-// latest tree, whose top nodes may enter the cache.
-type nodeReader struct {
-	s      *Store
-	latest bool
-}
-
-func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
-	cached := len(k.Path) <= cacheDepth
-	if cached {
-		r.s.cacheMu.RLock()
-		n, ok := r.s.cache[k]
-		r.s.cacheMu.RUnlock()
-		if ok {
-			return n, nil
-		}
-	}
-	b, ok, err := r.s.get(nodeKey(k))
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, jmt.ErrMissingNode
-	}
-	n, err := decodeNode(b)
-	if err == nil && cached && r.latest {
-		// Only nodes of the latest tree: historical reads would fill the
-		// cache with nodes no commit will ever mark stale.
-		r.s.cacheMu.Lock()
-		r.s.cache[k] = n
-		r.s.cacheMu.Unlock()
-	}
-	return n, err
-}
-
-func nodeKey(k jmt.NodeKey) []byte {
-	b := binary.BigEndian.AppendUint64([]byte{prefixNode}, k.Version)
-	return append(b, k.Path...)
-}
-
-func rootKey(height uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{prefixRoot}, height)
-}
-
-// versionedKey sorts a key's versions newest first, so the first entry at
-// or after versionedKey(key, h) is the value as of h.
-func versionedKey(key []byte, height uint64) []byte {
-	b := binary.BigEndian.AppendUint16([]byte{prefixVersioned}, uint16(len(key)))
-	b = append(b, key...)
-	return binary.BigEndian.AppendUint64(b, ^height)
-}
-
-// Node encoding: a leaf is 0x00 ‖ keyHash ‖ valueHash; an internal node is
-// 0x01 ‖ presence bitmap u16 ‖ leaf bitmap u16 ‖ per present child: uvarint
-// version ‖ hash.
-func encodeNode(b []byte, n *jmt.Node) []byte {
-	if n.Leaf {
-		b = append(b, 0)
-		b = append(b, n.KeyHash[:]...)
-		return append(b, n.ValueHash[:]...)
-	}
-	var present, leaves uint16
-	for i, c := range n.Children {
-		if c.Present {
-			present |= 1 << i
-			if c.Leaf {
-				leaves |= 1 << i
-			}
-		}
-	}
-	b = append(b, 1)
-	b = binary.BigEndian.AppendUint16(b, present)
-	b = binary.BigEndian.AppendUint16(b, leaves)
-	for _, c := range n.Children {
-		if c.Present {
-			b = binary.AppendUvarint(b, c.Version)
-			b = append(b, c.Hash[:]...)
-		}
-	}
-	return b
-}
-
-func decodeNode(b []byte) (*jmt.Node, error) {
-	bad := func(why string) (*jmt.Node, error) { return nil, fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
-	if len(b) == 0 {
-		return bad("empty")
-	}
-	n := &jmt.Node{}
-	switch b[0] {
-	case 0:
-		if len(b) != 65 {
-			return bad("leaf length")
-		}
-		n.Leaf = true
-		copy(n.KeyHash[:], b[1:33])
-		copy(n.ValueHash[:], b[33:])
-		return n, nil
-	case 1:
-		if len(b) < 5 {
-			return bad("internal header")
-		}
-		present := binary.BigEndian.Uint16(b[1:3])
-		leaves := binary.BigEndian.Uint16(b[3:5])
-		r := bytes.NewReader(b[5:])
-		for i := range n.Children {
-			if present&(1<<i) == 0 {
-				continue
-			}
-			v, err := binary.ReadUvarint(r)
-			if err != nil {
-				return bad("child version")
-			}
-			c := jmt.Child{Present: true, Leaf: leaves&(1<<i) != 0, Version: v}
-			if _, err := io.ReadFull(r, c.Hash[:]); err != nil {
-				return bad("child hash")
-			}
-			n.Children[i] = c
-		}
-		if r.Len() != 0 {
-			return bad("trailing bytes")
-		}
-		return n, nil
-	}
-	return bad("kind")
-}
-
-// Root encoding: empty, or 0x01 ‖ leaf flag ‖ version u64 ‖ hash.
-func encodeRoot(r jmt.Root) []byte {
-	if !r.Present {
-		return []byte{0}
-	}
-	leaf := byte(0)
-	if r.Leaf {
-		leaf = 1
-	}
-	b := binary.BigEndian.AppendUint64([]byte{1, leaf}, r.Version)
-	return append(b, r.Hash[:]...)
-}
-
-func decodeRoot(b []byte) (jmt.Root, error) {
-	switch {
-	case len(b) == 1 && b[0] == 0:
-		return jmt.Root{}, nil
-	case len(b) == 42 && b[0] == 1:
-		r := jmt.Root{Child: jmt.Child{Present: true, Leaf: b[1] == 1, Version: binary.BigEndian.Uint64(b[2:10])}}
-		copy(r.Hash[:], b[10:])
-		return r, nil
-	}
-	return jmt.Root{}, fmt.Errorf("%w: root record of %d bytes", ErrCorrupt, len(b))
-}

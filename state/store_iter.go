@@ -34,14 +34,11 @@ type flatIter struct {
 	it      *pebble.Iterator
 	opts    IterOptions
 	started bool
-	err     error // a malformed flat value: the walk stops there
 }
 
 func (f *flatIter) Next() bool {
 	var ok bool
 	switch {
-	case f.err != nil:
-		return false
 	case !f.started && f.opts.Reverse:
 		ok = f.it.Last()
 	case !f.started:
@@ -52,30 +49,19 @@ func (f *flatIter) Next() bool {
 		ok = f.it.Next()
 	}
 	f.started = true
-	if ok && len(f.it.Value()) < 8 {
-		f.err = fmt.Errorf("%w: flat value of %x is %d bytes", ErrCorrupt, f.Key(), len(f.it.Value()))
-		return false
-	}
 	return ok
 }
 
 func (f *flatIter) Key() []byte { return f.it.Key()[1:] }
 
-// Value strips the height of the last write that precedes the value in
-// the flat table (Next has checked it is there).
 func (f *flatIter) Value() []byte {
 	if f.opts.KeysOnly {
 		return nil
 	}
-	return f.it.Value()[8:]
+	return f.it.Value()
 }
 
-func (f *flatIter) Err() error {
-	if f.err != nil {
-		return f.err
-	}
-	return f.it.Error()
-}
+func (f *flatIter) Err() error { return f.it.Error() }
 func (f *flatIter) Close() error { return f.it.Close() }
 
 var _ Reader = (*Store)(nil)

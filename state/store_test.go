@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -23,9 +24,19 @@ func openTest(t *testing.T, dir string) *Store {
 // of present and absent keys verify against that height's root, the root
 // equals a tree built from scratch from the height's live set, and all of
 // it survives a reopen.
+// It runs with the default node cache and with one too small for the
+// tree, so both the cached and the Pebble path of every read are checked.
 func TestStoreHistoryAndProofs(t *testing.T) {
+	t.Run("default-cache", func(t *testing.T) { testHistoryAndProofs(t, 0) })
+	t.Run("tiny-cache", func(t *testing.T) { testHistoryAndProofs(t, 2<<10) })
+}
+
+func testHistoryAndProofs(t *testing.T, nodeCache int64) {
 	dir := t.TempDir()
-	s := openTest(t, dir)
+	s, err := Open(dir, Options{ChainID: "test-chain", CheckInvariants: true, NodeCacheBytes: nodeCache})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	history := []map[string]string{{}} // live set after each height
 	roots := [][32]byte{{}}
@@ -60,16 +71,13 @@ func TestStoreHistoryAndProofs(t *testing.T) {
 		}
 		history = append(history, live)
 		roots = append(roots, root)
-		// Stale nodes leave the cache: it never holds more than the live
-		// nodes of its levels, and every entry is live.
-		if n := len(s.cache); n > 1+16+256+4096 {
-			t.Fatalf("height %d: %d cached nodes", h, n)
-		}
+		checkNodeCache(t, s)
 	}
-	for k := range s.cache {
-		if _, ok, err := s.get(nodeKey(k)); err != nil || !ok {
-			t.Fatalf("cached node %v is not in the store: %v", k, err)
-		}
+	if nodeCache > 0 && s.nodes.size > nodeCache {
+		t.Fatalf("node cache holds %d bytes, over its budget of %d", s.nodes.size, nodeCache)
+	}
+	if n, live := s.nodes.len(), len(liveNodes(t, s)); nodeCache == 0 && n != live {
+		t.Fatalf("the default node cache holds %d of the %d live nodes", n, live)
 	}
 	check := func(s *Store) {
 		t.Helper()
@@ -265,27 +273,42 @@ func TestInvariantCheckCatchesDivergence(t *testing.T) {
 	}
 }
 
-// TestIterateReportsCorruption: a flat value too short to hold its height
-// stops iteration with ErrCorrupt rather than yielding a wrong value.
-func TestIterateReportsCorruption(t *testing.T) {
-	s := openTest(t, t.TempDir())
-	defer s.Close()
-	if _, err := s.Commit(1, []Change{{Key: []byte("a"), Value: []byte("1")}, {Key: []byte("b"), Value: []byte("2")}}); err != nil {
-		t.Fatal(err)
+// liveNodes walks the latest tree and returns its internal nodes' keys.
+func liveNodes(t *testing.T, s *Store) map[jmt.NodeKey]bool {
+	t.Helper()
+	out := map[jmt.NodeKey]bool{}
+	var walk func(path []byte, c jmt.Child)
+	walk = func(path []byte, c jmt.Child) {
+		if !c.Present || c.Leaf {
+			return
+		}
+		k := jmt.NodeKey{Version: c.Version, Path: string(path)}
+		out[k] = true
+		n, err := nodeReader{s: s}.Node(k)
+		if err != nil {
+			t.Fatalf("node %v: %v", k, err)
+		}
+		for i, ch := range n.Children {
+			walk(append(path[:len(path):len(path)], byte(i)), ch)
+		}
 	}
-	if err := s.db.Set(append([]byte{prefixFlat}, "b"...), []byte{1, 2}, nil); err != nil {
-		t.Fatal(err)
-	}
-	it, err := s.Iterate(nil, IterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	n := 0
-	for it.Next() {
-		n++
-	}
-	if n != 1 || !errors.Is(it.Err(), ErrCorrupt) {
-		t.Fatalf("walked %d keys, err %v; want 1 and ErrCorrupt", n, it.Err())
+	walk(nil, s.root.Child)
+	return out
+}
+
+// checkNodeCache: every cached node is a live node of the latest tree,
+// stored in Pebble with the same encoding.
+func checkNodeCache(t *testing.T, s *Store) {
+	t.Helper()
+	live := liveNodes(t, s)
+	for path, e := range s.nodes.m {
+		k := jmt.NodeKey{Version: e.version, Path: path}
+		if !live[k] {
+			t.Fatalf("height %d: cached node %v is not in the latest tree", s.Height(), k)
+		}
+		enc, ok, err := s.get(nodeKey(k))
+		if err != nil || !ok || !bytes.Equal(enc, e.enc) {
+			t.Fatalf("height %d: cached node %v differs from the store's (found %v, %v)", s.Height(), k, ok, err)
+		}
 	}
 }

@@ -5,9 +5,10 @@ import (
 	"fmt"
 )
 
-// NodeKey locates a node: the version (block height) that wrote it, then its
-// path from the root as nibbles. Keying version-first makes each block's
-// new nodes one sorted run, and a node never changes once written.
+// NodeKey locates an internal node: the version (block height) that wrote
+// it, then its path from the root as nibbles. Keying version-first makes
+// each block's new nodes one sorted run, and a node never changes once
+// written.
 type NodeKey struct {
 	Version uint64
 	Path    string // one byte per nibble, each 0..15
@@ -15,27 +16,39 @@ type NodeKey struct {
 
 func (k NodeKey) String() string { return fmt.Sprintf("v%d/%x", k.Version, k.Path) }
 
-// Child is an internal node's reference to one child.
+// Child is an internal node's reference to one child: an internal node by
+// its version, or a leaf held inline. Leaves are not stored as nodes of
+// their own: the parent already carries everything a leaf is (its key and
+// value hashes), so an update reads and writes one node fewer per key, and
+// a key's previous value height comes with the parent it had to read
+// anyway.
 type Child struct {
 	Present bool
 	Leaf    bool
-	Version uint64 // the child's NodeKey is (Version, parent path + nibble)
-	Hash    Hash
+	// Version: an internal child's NodeKey is (Version, parent path + nibble).
+	Version uint64
+	// Hash is the child's hash; for a leaf, leafHash(KeyHash, ValueHash).
+	Hash Hash
+	// KeyHash and ValueHash are a leaf's content.
+	KeyHash, ValueHash Hash
+	// Height is the version that last set a leaf's value. It is not part of
+	// any hash: it tells the store which stored value version an update
+	// supersedes, without a read.
+	Height uint64
 }
 
-// Node is a leaf or an internal node.
+// LeafChild returns the child for a leaf.
+func LeafChild(keyHash, valueHash Hash, height uint64) Child {
+	return Child{Present: true, Leaf: true, Hash: leafHash(keyHash, valueHash), KeyHash: keyHash, ValueHash: valueHash, Height: height}
+}
+
+// Node is an internal node.
 type Node struct {
-	Leaf      bool
-	KeyHash   Hash // leaf
-	ValueHash Hash // leaf
-	Children  [16]Child
+	Children [16]Child
 }
 
 // Hash returns the node's hash.
 func (n *Node) Hash() Hash {
-	if n.Leaf {
-		return leafHash(n.KeyHash, n.ValueHash)
-	}
 	h, _ := internalHash(&n.Children, nil)
 	return h
 }
@@ -49,7 +62,8 @@ type NodeReader interface {
 // corrupt store.
 var ErrMissingNode = errors.New("jmt: missing node")
 
-// Root names a tree version's root: absent for the empty tree.
+// Root names a tree version's root: absent for the empty tree, a leaf (a
+// tree of one key) or an internal node.
 type Root struct {
 	Child
 }
@@ -62,5 +76,5 @@ func (r Root) RootHash() Hash {
 	return r.Hash
 }
 
-// Key returns the root node's key.
+// Key returns the root node's key (for an internal root).
 func (r Root) Key() NodeKey { return NodeKey{Version: r.Version} }

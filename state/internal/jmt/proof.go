@@ -34,12 +34,13 @@ var ErrBadProof = errors.New("jmt: proof does not verify")
 // Prove builds a proof for keyHash under root.
 func Prove(r NodeReader, root Root, keyHash Hash) (*Proof, error) {
 	p := &Proof{}
-	if !root.Present {
-		return p, nil
-	}
 	c := root.Child
 	path := make([]byte, 0, 64)
-	for depth := 0; ; depth++ {
+	for depth := 0; c.Present; depth++ {
+		if c.Leaf {
+			p.Leaf = &ProofLeaf{KeyHash: c.KeyHash, ValueHash: c.ValueHash}
+			return p, nil
+		}
 		key := NodeKey{Version: c.Version, Path: string(path)}
 		n, err := r.Node(key)
 		if err != nil {
@@ -48,12 +49,8 @@ func Prove(r NodeReader, root Root, keyHash Hash) (*Proof, error) {
 		if n == nil {
 			return nil, fmt.Errorf("jmt: prove: read %v: %w", key, ErrMissingNode)
 		}
-		if n.Leaf {
-			p.Leaf = &ProofLeaf{KeyHash: n.KeyHash, ValueHash: n.ValueHash}
-			return p, nil
-		}
 		nib := nibble(keyHash, depth)
-		var lvl ProofLevel
+		lvl := ProofLevel{Siblings: make([]Hash, 0, 15)}
 		for i := range n.Children {
 			if !n.Children[i].Present {
 				continue
@@ -64,12 +61,10 @@ func Prove(r NodeReader, root Root, keyHash Hash) (*Proof, error) {
 			}
 		}
 		p.Levels = append(p.Levels, lvl)
-		if !n.Children[nib].Present {
-			return p, nil
-		}
 		c = n.Children[nib]
 		path = append(path, nib)
 	}
+	return p, nil
 }
 
 // Verify checks a proof against a root hash, needing nothing else: with

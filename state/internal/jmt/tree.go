@@ -22,11 +22,17 @@ type NodeEntry struct {
 // Result is what one batch update produces.
 type Result struct {
 	Root Root
-	// New holds the nodes written at the new version, sorted by path.
+	// New holds the internal nodes written at the new version, sorted by
+	// path.
 	New []NodeEntry
-	// Stale holds the keys of older nodes the new version no longer uses,
-	// sorted: once no retained version needs them, pruning deletes them.
+	// Stale holds the keys of older internal nodes the new version no
+	// longer uses, sorted: once no retained version needs them, pruning
+	// deletes them.
 	Stale []NodeKey
+	// Prev holds, for each change in the order given, the height that had
+	// set the key's value before this update (its leaf's Height), or 0
+	// when the key was absent.
+	Prev []uint64
 }
 
 // Update applies changes to the tree whose root is old, writing new nodes
@@ -36,19 +42,26 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 	if old.Present && old.Version >= version {
 		return nil, fmt.Errorf("jmt: update at version %d over a root of version %d", version, old.Version)
 	}
-	cs := append([]Change(nil), changes...)
+	if old.Present && old.Leaf && old.Height >= version {
+		return nil, fmt.Errorf("jmt: update at version %d over a leaf root of height %d", version, old.Height)
+	}
+	cs := make([]change, len(changes))
+	for i := range changes {
+		cs[i] = change{Change: changes[i], idx: i}
+	}
 	sort.Slice(cs, func(i, j int) bool { return bytes.Compare(cs[i].KeyHash[:], cs[j].KeyHash[:]) < 0 })
 	for i := 1; i < len(cs); i++ {
 		if cs[i].KeyHash == cs[i-1].KeyHash {
 			return nil, fmt.Errorf("jmt: key %x changed twice in one batch", cs[i].KeyHash[:8])
 		}
 	}
-	u := &updater{r: r, version: version, fresh: map[string]*Node{}}
+	u := &updater{r: r, version: version, fresh: map[string]*Node{}, prev: make([]uint64, len(changes))}
 	root, err := u.update(nil, old.Child, cs)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Root: Root{Child: root}, Stale: u.stale}
+	res := &Result{Root: Root{Child: root}, Stale: u.stale, Prev: u.prev}
+	res.New = make([]NodeEntry, 0, len(u.fresh))
 	for path, n := range u.fresh {
 		res.New = append(res.New, NodeEntry{Key: NodeKey{Version: version, Path: path}, Node: n})
 	}
@@ -63,15 +76,20 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 	return res, nil
 }
 
+// change is a Change with its index in the caller's slice, for Prev.
+type change struct {
+	Change
+	idx int
+}
+
 type updater struct {
 	r       NodeReader
 	version uint64
 	fresh   map[string]*Node // nodes written at version, by path
 	stale   []NodeKey
+	prev    []uint64
 	buf     []byte
 }
-
-type leafKV struct{ key, value Hash }
 
 func (u *updater) read(path []byte, c Child) (*Node, error) {
 	key := NodeKey{Version: c.Version, Path: string(path)}
@@ -90,7 +108,7 @@ func (u *updater) read(path []byte, c Child) (*Node, error) {
 	return n, nil
 }
 
-// retire records that the node at (c.Version, path) is replaced.
+// retire records that the internal node at (c.Version, path) is replaced.
 func (u *updater) retire(path []byte, c Child) {
 	if c.Version == u.version {
 		delete(u.fresh, string(path))
@@ -100,22 +118,21 @@ func (u *updater) retire(path []byte, c Child) {
 }
 
 // update applies changes (sorted, all under path) to the subtree c.
-func (u *updater) update(path []byte, c Child, changes []Change) (Child, error) {
+func (u *updater) update(path []byte, c Child, changes []change) (Child, error) {
 	if len(changes) == 0 {
 		return c, nil
 	}
 	if !c.Present {
 		return u.build(path, nil, changes), nil
 	}
+	if c.Leaf {
+		return u.build(path, &c, changes), nil
+	}
 	n, err := u.read(path, c)
 	if err != nil {
 		return Child{}, err
 	}
 	u.retire(path, c)
-	if n.Leaf {
-		existing := leafKV{n.KeyHash, n.ValueHash}
-		return u.build(path, &existing, changes), nil
-	}
 	children := n.Children
 	depth := len(path)
 	for start := 0; start < len(changes); {
@@ -129,24 +146,25 @@ func (u *updater) update(path []byte, c Child, changes []Change) (Child, error) 
 		}
 		start = end
 	}
-	return u.internal(path, &children)
+	return u.internal(path, &children), nil
 }
 
 // build makes the subtree at path holding an optional existing leaf plus the
 // changes, where nothing else lives.
-func (u *updater) build(path []byte, existing *leafKV, changes []Change) Child {
-	live := make([]leafKV, 0, len(changes)+1)
+func (u *updater) build(path []byte, existing *Child, changes []change) Child {
+	live := make([]Child, 0, len(changes)+1)
 	merged := existing == nil
 	for _, ch := range changes {
-		if !merged && bytes.Compare(existing.key[:], ch.KeyHash[:]) < 0 {
+		if !merged && bytes.Compare(existing.KeyHash[:], ch.KeyHash[:]) < 0 {
 			live = append(live, *existing)
 			merged = true
 		}
-		if !merged && existing.key == ch.KeyHash {
+		if !merged && existing.KeyHash == ch.KeyHash {
 			merged = true // replaced or deleted by the change
+			u.prev[ch.idx] = existing.Height
 		}
 		if !ch.Delete {
-			live = append(live, leafKV{ch.KeyHash, ch.ValueHash})
+			live = append(live, LeafChild(ch.KeyHash, ch.ValueHash, u.version))
 		}
 	}
 	if !merged {
@@ -155,38 +173,31 @@ func (u *updater) build(path []byte, existing *leafKV, changes []Change) Child {
 	return u.buildFrom(path, live)
 }
 
-func (u *updater) buildFrom(path []byte, live []leafKV) Child {
+func (u *updater) buildFrom(path []byte, live []Child) Child {
 	switch len(live) {
 	case 0:
 		return Child{}
 	case 1:
-		return u.writeLeaf(path, live[0])
+		return live[0]
 	}
 	var children [16]Child
 	depth := len(path)
 	for start := 0; start < len(live); {
-		nib := nibble(live[start].key, depth)
+		nib := nibble(live[start].KeyHash, depth)
 		end := start + 1
-		for end < len(live) && nibble(live[end].key, depth) == nib {
+		for end < len(live) && nibble(live[end].KeyHash, depth) == nib {
 			end++
 		}
 		children[nib] = u.buildFrom(append(path, nib), live[start:end])
 		start = end
 	}
-	c, _ := u.internal(path, &children)
-	return c
-}
-
-func (u *updater) writeLeaf(path []byte, kv leafKV) Child {
-	n := &Node{Leaf: true, KeyHash: kv.key, ValueHash: kv.value}
-	u.fresh[string(path)] = n
-	return Child{Present: true, Leaf: true, Version: u.version, Hash: leafHash(kv.key, kv.value)}
+	return u.internal(path, &children)
 }
 
 // internal stores an internal node with the given children at path, or
 // collapses it: no children leaves nothing, and a single leaf child moves
 // up to path, keeping the tree canonical.
-func (u *updater) internal(path []byte, children *[16]Child) (Child, error) {
+func (u *updater) internal(path []byte, children *[16]Child) Child {
 	count, only := 0, 0
 	for i := range children {
 		if children[i].Present {
@@ -196,19 +207,13 @@ func (u *updater) internal(path []byte, children *[16]Child) (Child, error) {
 	}
 	switch {
 	case count == 0:
-		return Child{}, nil
+		return Child{}
 	case count == 1 && children[only].Leaf:
-		childPath := append(path, byte(only))
-		leaf, err := u.read(childPath, children[only])
-		if err != nil {
-			return Child{}, err
-		}
-		u.retire(childPath, children[only])
-		return u.writeLeaf(path[:len(path):len(path)], leafKV{leaf.KeyHash, leaf.ValueHash}), nil
+		return children[only]
 	}
 	n := &Node{Children: *children}
 	var h Hash
 	h, u.buf = internalHash(&n.Children, u.buf)
 	u.fresh[string(path)] = n
-	return Child{Present: true, Version: u.version, Hash: h}, nil
+	return Child{Present: true, Version: u.version, Hash: h}
 }

@@ -237,8 +237,12 @@ func TestEmptyAndErrors(t *testing.T) {
 	if _, err := Update(store, res.Root, 5, []Change{{KeyHash: keyOf(2)}}); err == nil {
 		t.Fatal("an update at a version not above the root's was accepted")
 	}
+	if !res.Root.Leaf {
+		t.Fatal("a tree of one key has an internal root")
+	}
 	// A root whose nodes are gone reports the missing node.
-	if _, err := Update(newMemStore(), res.Root, 6, []Change{{KeyHash: keyOf(2)}}); !errors.Is(err, ErrMissingNode) {
+	res, _ = Update(store, Root{}, 5, []Change{{KeyHash: k, ValueHash: valueOf(1, 1)}, {KeyHash: keyOf(2), ValueHash: valueOf(2, 1)}})
+	if _, err := Update(newMemStore(), res.Root, 6, []Change{{KeyHash: keyOf(3)}}); !errors.Is(err, ErrMissingNode) {
 		t.Fatalf("missing node: %v", err)
 	}
 }
@@ -281,4 +285,45 @@ func BenchmarkUpdate(b *testing.B) {
 		root = res.Root
 	}
 	b.ReportMetric(float64(b.N*10_000)/b.Elapsed().Seconds(), "updates/s")
+}
+
+// TestPrev: each change learns the height that last set its key, whatever
+// moves the key's leaf made since (splits push leaves down, deletes pull
+// them up).
+func TestPrev(t *testing.T) {
+	store := newMemStore()
+	set := map[Hash]uint64{} // key -> height that last set it
+	var root Root
+	rng := rand.New(rand.NewPCG(5, 6))
+	for version := uint64(1); version <= 200; version++ {
+		var cs []Change
+		seen := map[int]bool{}
+		for n := rng.IntN(12); n >= 0; n-- {
+			i := rng.IntN(80)
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			cs = append(cs, Change{KeyHash: keyOf(i), ValueHash: valueOf(i, int(version)), Delete: rng.IntN(4) == 0})
+		}
+		res, err := Update(store, root, version, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store.apply(t, res)
+		root = res.Root
+		if len(res.Prev) != len(cs) {
+			t.Fatalf("version %d: %d prev heights for %d changes", version, len(res.Prev), len(cs))
+		}
+		for i, c := range cs {
+			if got, want := res.Prev[i], set[c.KeyHash]; got != want {
+				t.Fatalf("version %d: change %d: prev %d, want %d", version, i, got, want)
+			}
+			if c.Delete {
+				delete(set, c.KeyHash)
+			} else {
+				set[c.KeyHash] = version
+			}
+		}
+	}
 }
