@@ -410,4 +410,3 @@ func VerifyProof(root [32]byte, key, value []byte, p *jmt.Proof) error {
 	}
 	return jmt.Verify(root, jmt.HashKey(key), vh, p)
 }
-

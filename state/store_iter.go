@@ -61,7 +61,7 @@ func (f *flatIter) Value() []byte {
 	return f.it.Value()
 }
 
-func (f *flatIter) Err() error { return f.it.Error() }
+func (f *flatIter) Err() error   { return f.it.Error() }
 func (f *flatIter) Close() error { return f.it.Close() }
 
 var _ Reader = (*Store)(nil)
