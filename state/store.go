@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -72,6 +73,13 @@ type Options struct {
 	// changed key; with the nodes it passes in memory it reads nothing from
 	// Pebble. A million keys need about 100 MiB (docs/state.md).
 	NodeCacheBytes int64
+	// KeepRecent, when above zero, keeps only the last KeepRecent heights:
+	// after each commit the store prunes everything older (see Prune).
+	// Zero keeps every height (an archive node).
+	KeepRecent uint64
+	// Logger receives what the store cannot return to a caller (a failed
+	// prune after a commit that succeeded); nil is slog.Default().
+	Logger *slog.Logger
 	// CheckInvariants recomputes the state root from every live value,
 	// from scratch, after each commit and reports a mismatch as ErrCorrupt
 	// (the block is on disk by then: the check finds bugs, it does not
@@ -93,6 +101,8 @@ type Store struct {
 
 	nodes *nodeCache
 
+	keep   uint64 // Options.KeepRecent
+	log    *slog.Logger
 	pruned uint64 // heights below are not retained (0: nothing pruned)
 	failed error  // set when a commit hit a disk failure
 	check  bool   // Options.CheckInvariants
@@ -115,7 +125,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, nodes: newNodeCache(opts.NodeCacheBytes), check: opts.CheckInvariants}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Store{db: db, nodes: newNodeCache(opts.NodeCacheBytes), check: opts.CheckInvariants, keep: opts.KeepRecent, log: opts.Logger}
 	if err := s.checkIdentity(opts); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -206,13 +219,27 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 		}
 	}
+	if s.keep > 0 && height > s.keep {
+		// The commit stands whatever happens here: pruning is idempotent,
+		// and the next commit prunes whatever this one could not.
+		if err := s.Prune(height - s.keep + 1); err != nil {
+			s.log.Error("state: prune after commit", "height", height, "err", err)
+		}
+	}
 	return res.Root.RootHash(), nil
 }
 
 // commitBatch builds a commit's batch. It also returns each new node's
 // encoding, for the node cache.
 func (s *Store) commitBatch(height uint64, changes []Change, res *jmt.Result) (*pebble.Batch, [][]byte, error) {
-	b := s.db.NewBatch()
+	// Sizing the batch up front saves growing (and copying) it a dozen
+	// times: a node is a few hundred bytes, a change is written twice.
+	size := 64 + 48*len(res.Stale)
+	for _, c := range changes {
+		size += 3*len(c.Key) + 2*len(c.Value) + 48
+	}
+	size += 600 * len(res.New) // a node: up to 16 children of 33 to 72 bytes
+	b := s.db.NewBatchWithSize(size)
 	encoded := make([][]byte, len(res.New))
 	var buf []byte
 	for i, e := range res.New {

@@ -53,7 +53,8 @@ func (n *Node) Hash() Hash {
 	return h
 }
 
-// NodeReader reads nodes written by earlier updates.
+// NodeReader reads nodes written by earlier updates. Each call returns a
+// node of the caller's own: Update modifies the nodes it reads.
 type NodeReader interface {
 	Node(NodeKey) (*Node, error)
 }

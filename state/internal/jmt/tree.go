@@ -2,8 +2,10 @@ package jmt
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Change sets (or, with Delete, removes) the value of one key.
@@ -49,7 +51,7 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 	for i := range changes {
 		cs[i] = change{Change: changes[i], idx: i}
 	}
-	sort.Slice(cs, func(i, j int) bool { return bytes.Compare(cs[i].KeyHash[:], cs[j].KeyHash[:]) < 0 })
+	slices.SortFunc(cs, func(a, b change) int { return bytes.Compare(a.KeyHash[:], b.KeyHash[:]) })
 	for i := 1; i < len(cs); i++ {
 		if cs[i].KeyHash == cs[i-1].KeyHash {
 			return nil, fmt.Errorf("jmt: key %x changed twice in one batch", cs[i].KeyHash[:8])
@@ -65,13 +67,12 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 	for path, n := range u.fresh {
 		res.New = append(res.New, NodeEntry{Key: NodeKey{Version: version, Path: path}, Node: n})
 	}
-	sort.Slice(res.New, func(i, j int) bool { return res.New[i].Key.Path < res.New[j].Key.Path })
-	sort.Slice(res.Stale, func(i, j int) bool {
-		a, b := res.Stale[i], res.Stale[j]
-		if a.Version != b.Version {
-			return a.Version < b.Version
+	slices.SortFunc(res.New, func(a, b NodeEntry) int { return strings.Compare(a.Key.Path, b.Key.Path) })
+	slices.SortFunc(res.Stale, func(a, b NodeKey) int {
+		if c := cmp.Compare(a.Version, b.Version); c != 0 {
+			return c
 		}
-		return a.Path < b.Path
+		return strings.Compare(a.Path, b.Path)
 	})
 	return res, nil
 }
@@ -128,12 +129,13 @@ func (u *updater) update(path []byte, c Child, changes []change) (Child, error) 
 	if c.Leaf {
 		return u.build(path, &c, changes), nil
 	}
+	// The node read is the updater's own (NodeReader hands out nodes the
+	// caller may modify), so it becomes the new node in place.
 	n, err := u.read(path, c)
 	if err != nil {
 		return Child{}, err
 	}
 	u.retire(path, c)
-	children := n.Children
 	depth := len(path)
 	for start := 0; start < len(changes); {
 		nib := nibble(changes[start].KeyHash, depth)
@@ -141,12 +143,12 @@ func (u *updater) update(path []byte, c Child, changes []change) (Child, error) 
 		for end < len(changes) && nibble(changes[end].KeyHash, depth) == nib {
 			end++
 		}
-		if children[nib], err = u.update(append(path, nib), children[nib], changes[start:end]); err != nil {
+		if n.Children[nib], err = u.update(append(path, nib), n.Children[nib], changes[start:end]); err != nil {
 			return Child{}, err
 		}
 		start = end
 	}
-	return u.internal(path, &children), nil
+	return u.internal(path, n), nil
 }
 
 // build makes the subtree at path holding an optional existing leaf plus the
@@ -180,7 +182,7 @@ func (u *updater) buildFrom(path []byte, live []Child) Child {
 	case 1:
 		return live[0]
 	}
-	var children [16]Child
+	n := &Node{}
 	depth := len(path)
 	for start := 0; start < len(live); {
 		nib := nibble(live[start].KeyHash, depth)
@@ -188,19 +190,19 @@ func (u *updater) buildFrom(path []byte, live []Child) Child {
 		for end < len(live) && nibble(live[end].KeyHash, depth) == nib {
 			end++
 		}
-		children[nib] = u.buildFrom(append(path, nib), live[start:end])
+		n.Children[nib] = u.buildFrom(append(path, nib), live[start:end])
 		start = end
 	}
-	return u.internal(path, &children)
+	return u.internal(path, n)
 }
 
-// internal stores an internal node with the given children at path, or
-// collapses it: no children leaves nothing, and a single leaf child moves
-// up to path, keeping the tree canonical.
-func (u *updater) internal(path []byte, children *[16]Child) Child {
+// internal stores n at path, or collapses it: no children leaves
+// nothing, and a single leaf child moves up to path, keeping the tree
+// canonical.
+func (u *updater) internal(path []byte, n *Node) Child {
 	count, only := 0, 0
-	for i := range children {
-		if children[i].Present {
+	for i := range n.Children {
+		if n.Children[i].Present {
 			count++
 			only = i
 		}
@@ -208,10 +210,9 @@ func (u *updater) internal(path []byte, children *[16]Child) Child {
 	switch {
 	case count == 0:
 		return Child{}
-	case count == 1 && children[only].Leaf:
-		return children[only]
+	case count == 1 && n.Children[only].Leaf:
+		return n.Children[only]
 	}
-	n := &Node{Children: *children}
 	var h Hash
 	h, u.buf = internalHash(&n.Children, u.buf)
 	u.fresh[string(path)] = n

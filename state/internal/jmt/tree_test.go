@@ -22,7 +22,8 @@ func (s *memStore) Node(k NodeKey) (*Node, error) {
 	if !ok {
 		return nil, ErrMissingNode
 	}
-	return n, nil
+	c := *n // the caller's own copy: Update modifies what it reads
+	return &c, nil
 }
 
 func (s *memStore) apply(t *testing.T, res *Result) {
