@@ -9,7 +9,7 @@
 // Merkle tree (internal/jmt) whose root is the state root and whose proofs
 // [VerifyProof] checks. limits.go bounds what a key and a value may be.
 //
-// Still to come: iteration over the Store (so it can serve as a write
-// set's [Reader]), pruning, and the block store. docs/state.md describes
-// the on-disk layout.
+// [Store.CommitBlock] stores the block of a height, opaque bytes with its
+// transaction hashes and receipts, in the same batch as its state.
+// docs/state.md describes the on-disk layout.
 package state

@@ -175,6 +175,12 @@ type Change struct {
 // returns the new state root. If it fails, the store stays at the
 // previous height.
 func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
+	return s.CommitBlock(height, changes, nil)
+}
+
+// CommitBlock is Commit with the block of height (nil: none) written in the
+// same synced batch, so a block is on disk exactly when its state is.
+func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]byte, error) {
 	if s.failed != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, s.failed)
 	}
@@ -199,7 +205,7 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
-	b, encoded, err := s.commitBatch(height, changes, res)
+	b, encoded, err := s.commitBatch(height, changes, blk, res)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
@@ -231,7 +237,7 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 
 // commitBatch builds a commit's batch. It also returns each new node's
 // encoding, for the node cache.
-func (s *Store) commitBatch(height uint64, changes []Change, res *jmt.Result) (*pebble.Batch, [][]byte, error) {
+func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jmt.Result) (*pebble.Batch, [][]byte, error) {
 	// Sizing the batch up front saves growing (and copying) it a dozen
 	// times: a node is a few hundred bytes, a change is written twice.
 	size := 64 + 48*len(res.Stale)
@@ -287,6 +293,12 @@ func (s *Store) commitBatch(height uint64, changes []Change, res *jmt.Result) (*
 			superseded = appendVersion(superseded, c.Key, prev)
 		}
 		if err != nil {
+			b.Close()
+			return nil, nil, err
+		}
+	}
+	if blk != nil {
+		if err := s.writeBlock(b, height, blk); err != nil {
 			b.Close()
 			return nil, nil, err
 		}
