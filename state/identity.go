@@ -2,10 +2,19 @@ package state
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 )
+
+var metaGenesis = []byte("mgenesis")
+
+// ErrGenesisMismatch: the store was built from another genesis block than
+// the one it is asked to follow. A chain id alone does not tell apart two
+// networks that share it (a test network restarted from a new genesis);
+// the genesis hash does.
+var ErrGenesisMismatch = errors.New("state: store has another genesis")
 
 func (s *Store) checkIdentity(opts Options) error {
 	format, ok, err := s.get(metaFormat)
@@ -16,9 +25,13 @@ func (s *Store) checkIdentity(opts Options) error {
 		b := s.db.NewBatch()
 		_ = b.Set(metaFormat, binary.BigEndian.AppendUint32(nil, FormatVersion), nil)
 		_ = b.Set(metaChainID, []byte(opts.ChainID), nil)
+		if opts.Genesis != ([32]byte{}) {
+			_ = b.Set(metaGenesis, opts.Genesis[:], nil)
+		}
 		if err := b.Commit(pebble.Sync); err != nil {
 			return fmt.Errorf("state: initialize store: %w", err)
 		}
+		s.genesis = opts.Genesis
 		return nil
 	}
 	if len(format) != 4 {
@@ -37,7 +50,54 @@ func (s *Store) checkIdentity(opts Options) error {
 	if string(chain) != opts.ChainID {
 		return fmt.Errorf("%w: the store is for chain %q, opened as %q", ErrChainMismatch, chain, opts.ChainID)
 	}
+	g, ok, err := s.get(metaGenesis)
+	if err != nil {
+		return err
+	}
+	if ok {
+		// SetGenesis never records the zero hash, which means "not known".
+		if len(g) != 32 || [32]byte(g) == ([32]byte{}) {
+			return fmt.Errorf("%w: genesis record is %x", ErrCorrupt, g)
+		}
+		s.genesis = [32]byte(g)
+	}
+	if opts.Genesis == ([32]byte{}) {
+		return nil
+	}
+	return s.SetGenesis(opts.Genesis)
+}
+
+// SetGenesis records h as the hash of the chain's genesis block, synced,
+// once: a node may learn it only after the store exists (from a peer, or
+// by executing the genesis block). Setting the recorded hash again is
+// harmless; setting another is ErrGenesisMismatch. Like Commit, it must
+// not run concurrently with reads.
+func (s *Store) SetGenesis(h [32]byte) error {
+	switch {
+	case h == [32]byte{}:
+		return errors.New("state: set genesis: the zero hash means unknown")
+	case h == s.genesis:
+		return nil
+	case s.genesis != [32]byte{}:
+		return fmt.Errorf("%w: the store's genesis is %x, not %x", ErrGenesisMismatch, s.genesis[:8], h[:8])
+	case s.failed != nil:
+		return fmt.Errorf("state: set genesis: %w", s.failed)
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(metaGenesis, h[:], nil); err != nil {
+		return err
+	}
+	if err := s.commitBatch(b); err != nil {
+		return fmt.Errorf("state: set genesis %x: %w", h[:8], err)
+	}
+	s.genesis = h
 	return nil
+}
+
+// Genesis returns the recorded genesis hash, and false if none is.
+func (s *Store) Genesis() ([32]byte, bool) {
+	return s.genesis, s.genesis != [32]byte{}
 }
 
 func (s *Store) loadLatest() error {

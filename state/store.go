@@ -63,6 +63,10 @@ type Options struct {
 	// ChainID is recorded when the store is created and checked on every
 	// later open.
 	ChainID string
+	// Genesis is the hash of the chain's genesis block; zero means not yet
+	// known. It is recorded the first time it is known and checked on
+	// every later open (ErrGenesisMismatch). See SetGenesis.
+	Genesis [32]byte
 	// FS is the file system Pebble uses; nil is the operating system's.
 	// Tests inject faults through it (pebble/vfs/errorfs).
 	FS vfs.FS
@@ -106,6 +110,8 @@ type Store struct {
 	pruned uint64 // heights below are not retained (0: nothing pruned)
 	failed error  // set when a commit hit a disk failure
 	check  bool   // Options.CheckInvariants
+
+	genesis [32]byte // the recorded genesis hash (zero: not yet known)
 }
 
 // Open opens (or creates) the store in dir and checks its identity.
