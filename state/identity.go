@@ -88,7 +88,7 @@ func (s *Store) SetGenesis(h [32]byte) error {
 	if err := b.Set(metaGenesis, h[:], nil); err != nil {
 		return err
 	}
-	if err := s.commitBatch(b); err != nil {
+	if err := s.syncBatch(b); err != nil {
 		return fmt.Errorf("state: set genesis %x: %w", h[:8], err)
 	}
 	s.genesis = h
