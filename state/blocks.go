@@ -139,7 +139,7 @@ func (s *Store) BlockAt(height uint64) (*Block, error) {
 	lower := binary.BigEndian.AppendUint64([]byte{prefixReceipt}, height)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
 	if err != nil {
-		return nil, fmt.Errorf("state: receipts of block %d: %w", height, err)
+		return nil, fmt.Errorf("state: receipts of block %d: %w", height, corruption(err))
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
@@ -155,7 +155,7 @@ func (s *Store) BlockAt(height uint64) (*Block, error) {
 		blk.Receipts = append(blk.Receipts, bytes.Clone(v[32:]))
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("state: receipts of block %d: %w", height, err)
+		return nil, fmt.Errorf("state: receipts of block %d: %w", height, corruption(err))
 	}
 	if len(blk.TxHashes) != int(n) {
 		return nil, fmt.Errorf("%w: block %d has %d transactions but %d receipts", ErrCorrupt, height, n, len(blk.TxHashes))

@@ -119,6 +119,14 @@ func (s *Store) loadLatest() error {
 		}
 		s.pruned = binary.BigEndian.Uint64(p)
 	}
+	// A commit writes its root with the latest height, and Prune keeps the
+	// latest height: anything else is damage, not pruning.
+	if s.pruned > s.height {
+		return fmt.Errorf("%w: pruned to %d, above the latest height %d", ErrCorrupt, s.pruned, s.height)
+	}
 	s.root, err = s.rootAt(s.height)
+	if errors.Is(err, ErrNotRetained) {
+		return fmt.Errorf("%w: no root for the latest height %d", ErrCorrupt, s.height)
+	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 func pebbleOptions(opts Options, cache *pebble.Cache) *pebble.Options {
 	o := &pebble.Options{
 		Logger:             pebbleLogger{},
+		EventListener:      pebbleEvents(),
 		FS:                 opts.FS,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,

@@ -71,7 +71,7 @@ func (s *Store) eachListed(b *pebble.Batch, prefix byte, oldest uint64, del func
 	lower, upper := []byte{prefix}, heightKey(prefix, oldest+1)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return err
+		return corruption(err)
 	}
 	for it.First(); it.Valid(); it.Next() {
 		list := it.Value()
@@ -85,7 +85,7 @@ func (s *Store) eachListed(b *pebble.Batch, prefix byte, oldest uint64, del func
 		}
 	}
 	if err := it.Close(); err != nil {
-		return err
+		return corruption(err)
 	}
 	return b.DeleteRange(lower, upper, nil)
 }

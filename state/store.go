@@ -129,7 +129,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	defer cache.Unref() // Pebble holds its own reference while open
 	db, err := pebble.Open(dir, pebbleOptions(opts, cache))
 	if err != nil {
-		return nil, fmt.Errorf("state: open %s: %w", dir, err)
+		return nil, fmt.Errorf("state: open %s: %w", dir, corruption(err))
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -162,7 +162,7 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("state: read %q: %w", key[:1], err)
+		return nil, false, fmt.Errorf("state: read %q: %w", key[:1], corruption(err))
 	}
 	out := bytes.Clone(v)
 	return out, true, closer.Close()
@@ -388,11 +388,11 @@ func (s *Store) GetAt(key []byte, height uint64) ([]byte, bool, error) {
 	end := versionedKey(key, 0)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: append(end, 0)})
 	if err != nil {
-		return nil, false, fmt.Errorf("state: read %x at %d: %w", key, height, err)
+		return nil, false, fmt.Errorf("state: read %x at %d: %w", key, height, corruption(err))
 	}
 	defer it.Close()
 	if !it.First() {
-		return nil, false, it.Error()
+		return nil, false, corruption(it.Error())
 	}
 	v := it.Value()
 	if len(v) == 0 {

@@ -12,7 +12,7 @@ func (s *Store) Iterate(prefix []byte, opts IterOptions) (Iterator, error) {
 	lower := append([]byte{prefixFlat}, prefix...)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upperBound(lower)})
 	if err != nil {
-		return nil, fmt.Errorf("state: iterate %x: %w", prefix, err)
+		return nil, fmt.Errorf("state: iterate %x: %w", prefix, corruption(err))
 	}
 	return &flatIter{it: it, opts: opts}, nil
 }
@@ -61,7 +61,7 @@ func (f *flatIter) Value() []byte {
 	return f.it.Value()
 }
 
-func (f *flatIter) Err() error   { return f.it.Error() }
+func (f *flatIter) Err() error   { return corruption(f.it.Error()) }
 func (f *flatIter) Close() error { return f.it.Close() }
 
 var _ Reader = (*Store)(nil)
