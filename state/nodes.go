@@ -16,8 +16,8 @@ type nodeReader struct {
 }
 
 func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
-	if enc, ok := r.s.nodes.get(k); ok {
-		return decodeNode(enc)
+	if n, ok, err := r.s.nodes.node(k); ok {
+		return n, err
 	}
 	enc, ok, err := r.s.get(nodeKey(k))
 	if err != nil {
@@ -42,60 +42,129 @@ func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
 // served for another. Once the budget is full only replacements go in:
 // the nodes every walk passes first (the top levels) are the first to be
 // cached and stay.
+//
+// It holds no Go pointers: the encodings live in large byte slabs and the
+// map's keys and values are plain arrays and integers. With a million keys
+// the cache holds about 360,000 nodes; as strings and slices they were as
+// many objects for every garbage collection to mark.
 type nodeCache struct {
-	mu   sync.RWMutex
-	max  int64
-	size int64
-	m    map[string]cachedNode
+	mu    sync.RWMutex
+	max   int64
+	size  int64
+	m     map[packedPath]cacheSlot
+	slabs [][]byte
+	free  [cacheClasses][]uint64 // free slots per size class, as slab<<32 | offset
 }
 
-type cachedNode struct {
+// packedPath is a node path, two nibbles a byte, and its length.
+type packedPath struct {
+	nibbles [32]byte
+	n       uint8
+}
+
+func packPath(path string) packedPath {
+	p := packedPath{n: uint8(len(path))}
+	for i := 0; i < len(path); i++ {
+		p.nibbles[i/2] |= path[i] << (4 * (1 - i%2))
+	}
+	return p
+}
+
+// cacheSlot locates a cached encoding: slab index and offset packed into
+// loc, the encoding's length, and the version of the node.
+type cacheSlot struct {
 	version uint64
-	enc     []byte
+	loc     uint64
+	length  uint32
 }
 
-// cacheEntryOverhead approximates a map entry's own footprint (key string
-// header, value, bucket share).
-const cacheEntryOverhead = 64
+const (
+	cacheClassBytes = 64          // slots are multiples of 64 bytes
+	cacheClasses    = 1216/64 + 1 // the largest node is 5 + 16*(64+10) = 1189 bytes
+	slabBytes       = 1 << 20     // a slab is carved into slots of one class
+	cacheEntryBytes = 64          // a map entry's own share
+)
 
 func newNodeCache(max int64) *nodeCache {
-	return &nodeCache{max: max, m: map[string]cachedNode{}}
+	return &nodeCache{max: max, m: map[packedPath]cacheSlot{}}
 }
 
-func (c *nodeCache) get(k jmt.NodeKey) ([]byte, bool) {
+func slotClass(n int) int { return (n + cacheClassBytes - 1) / cacheClassBytes }
+
+// node decodes the cached node k, if it is cached, under the cache's lock
+// (a concurrent put may reuse the slot once it is released).
+func (c *nodeCache) node(k jmt.NodeKey) (*jmt.Node, bool, error) {
+	p := packPath(k.Path)
 	c.mu.RLock()
-	e, ok := c.m[k.Path]
-	c.mu.RUnlock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[p]
 	if !ok || e.version != k.Version {
-		return nil, false
+		return nil, false, nil
 	}
-	return e.enc, true
+	slab, off := e.loc>>32, e.loc&0xFFFFFFFF
+	n, err := decodeNode(c.slabs[slab][off : off+uint64(e.length)])
+	return n, true, err
 }
 
-// put caches a node of the latest tree; enc must not be modified later.
+// put caches a node of the latest tree (copying enc).
 func (c *nodeCache) put(k jmt.NodeKey, enc []byte) {
+	p := packPath(k.Path)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cost := int64(len(enc) + len(k.Path) + cacheEntryOverhead)
-	if old, ok := c.m[k.Path]; ok {
-		delete(c.m, k.Path)
-		c.size -= int64(len(old.enc) + len(k.Path) + cacheEntryOverhead)
+	if old, ok := c.m[p]; ok {
+		c.release(p, old)
 	}
-	if c.size+cost > c.max {
+	class := slotClass(len(enc))
+	if class >= cacheClasses || c.size+int64(class*cacheClassBytes+cacheEntryBytes) > c.max {
 		return
 	}
-	c.m[k.Path] = cachedNode{version: k.Version, enc: enc}
-	c.size += cost
+	loc := c.alloc(class)
+	slab, off := loc>>32, loc&0xFFFFFFFF
+	copy(c.slabs[slab][off:], enc)
+	c.m[p] = cacheSlot{version: k.Version, loc: loc, length: uint32(len(enc))}
+	c.size += int64(class*cacheClassBytes + cacheEntryBytes)
 }
 
 // drop removes a node that is no longer part of the latest tree.
 func (c *nodeCache) drop(k jmt.NodeKey) {
+	p := packPath(k.Path)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[k.Path]; ok && e.version == k.Version {
-		delete(c.m, k.Path)
-		c.size -= int64(len(e.enc) + len(k.Path) + cacheEntryOverhead)
+	if e, ok := c.m[p]; ok && e.version == k.Version {
+		c.release(p, e)
 	}
+}
+
+func (c *nodeCache) release(p packedPath, e cacheSlot) {
+	class := slotClass(int(e.length))
+	c.free[class] = append(c.free[class], e.loc)
+	delete(c.m, p)
+	c.size -= int64(class*cacheClassBytes + cacheEntryBytes)
+}
+
+// alloc returns a free slot of class, carving a new slab when none is free.
+func (c *nodeCache) alloc(class int) uint64 {
+	if f := c.free[class]; len(f) > 0 {
+		loc := f[len(f)-1]
+		c.free[class] = f[:len(f)-1]
+		return loc
+	}
+	slot := class * cacheClassBytes
+	slab := make([]byte, slabBytes-slabBytes%slot)
+	idx := uint64(len(c.slabs))
+	c.slabs = append(c.slabs, slab)
+	// All slots of the new slab but the first go on the free list.
+	for off := len(slab) - slot; off > 0; off -= slot {
+		c.free[class] = append(c.free[class], idx<<32|uint64(off))
+	}
+	return idx << 32
+}
+
+// reset empties the cache (its budget stays).
+func (c *nodeCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m, c.slabs, c.free, c.size = map[packedPath]cacheSlot{}, nil, [cacheClasses][]uint64{}, 0
 }
 
 func (c *nodeCache) len() int {

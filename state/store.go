@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -207,7 +208,9 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 			tc[i].ValueHash = jmt.HashValue(c.Value)
 		}
 	}
-	res, err := jmt.Update(nodeReader{s: s, latest: true}, s.root, height, tc)
+	// The root's subtrees are independent: on a machine with cores to
+	// spare they update at once, with the same result.
+	res, err := jmt.UpdateParallel(nodeReader{s: s, latest: true}, s.root, height, tc, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
@@ -216,16 +219,27 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	defer b.Close()
-	if err := s.syncBatch(b); err != nil {
+	// The node cache takes the new tree while the batch syncs (the commit
+	// mostly waits on the disk then). Should the sync fail, the cache
+	// would hold nodes of a height that never was and lack nodes still
+	// live, so it is emptied.
+	cached := make(chan struct{})
+	go func() {
+		defer close(cached)
+		for _, k := range res.Stale {
+			s.nodes.drop(k)
+		}
+		for i, e := range res.New {
+			s.nodes.put(e.Key, encoded[i])
+		}
+	}()
+	err = s.syncBatch(b)
+	<-cached
+	if err != nil {
+		s.nodes.reset()
 		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	s.height, s.root = height, res.Root
-	for _, k := range res.Stale {
-		s.nodes.drop(k)
-	}
-	for i, e := range res.New {
-		s.nodes.put(e.Key, encoded[i])
-	}
 	if s.check {
 		if err := s.checkRoot(); err != nil {
 			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
@@ -253,15 +267,17 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 	size += 600 * len(res.New) // a node: up to 16 children of 33 to 72 bytes
 	b := s.db.NewBatchWithSize(size)
 	encoded := make([][]byte, len(res.New))
-	var buf []byte
+	arena := make([]byte, 0, 600*len(res.New))
 	for i, e := range res.New {
-		buf = encodeNode(buf[:0], e.Node)
-		encoded[i] = bytes.Clone(buf)
-		if err := b.Set(nodeKey(e.Key), buf, nil); err != nil {
+		start := len(arena)
+		arena = encodeNode(arena, e.Node)
+		encoded[i] = arena[start:len(arena):len(arena)]
+		if err := b.Set(nodeKey(e.Key), encoded[i], nil); err != nil {
 			b.Close()
 			return nil, nil, err
 		}
 	}
+	var buf []byte
 	// The pruning indexes are one record per height each: a list read
 	// back whole when the height is pruned, rather than an entry per
 	// stale node or superseded version.

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -301,14 +300,34 @@ func liveNodes(t *testing.T, s *Store) map[jmt.NodeKey]bool {
 func checkNodeCache(t *testing.T, s *Store) {
 	t.Helper()
 	live := liveNodes(t, s)
-	for path, e := range s.nodes.m {
-		k := jmt.NodeKey{Version: e.version, Path: path}
-		if !live[k] {
-			t.Fatalf("height %d: cached node %v is not in the latest tree", s.Height(), k)
+	matched := 0
+	for k := range live {
+		e, ok := s.nodes.m[packPath(k.Path)]
+		if !ok {
+			continue
 		}
-		enc, ok, err := s.get(nodeKey(k))
-		if err != nil || !ok || !bytes.Equal(enc, e.enc) {
-			t.Fatalf("height %d: cached node %v differs from the store's (found %v, %v)", s.Height(), k, ok, err)
+		if e.version != k.Version {
+			t.Fatalf("height %d: the cache holds version %d at %x, the tree %v", s.Height(), e.version, k.Path, k)
 		}
+		matched++
+		cached, _, err := s.nodes.node(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := nodeReader{s: s}.Node(k) // the cached copy answers this too...
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, ok, err := s.get(nodeKey(k)) // ...so compare with Pebble's bytes
+		if err != nil || !ok {
+			t.Fatalf("height %d: cached node %v is not in the store (%v)", s.Height(), k, err)
+		}
+		fromStore, err := decodeNode(enc)
+		if err != nil || *fromStore != *cached || *stored != *cached {
+			t.Fatalf("height %d: cached node %v differs from the store's (%v)", s.Height(), k, err)
+		}
+	}
+	if matched != len(s.nodes.m) {
+		t.Fatalf("height %d: %d cached nodes, only %d of them live", s.Height(), len(s.nodes.m), matched)
 	}
 }

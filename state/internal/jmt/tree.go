@@ -3,9 +3,11 @@ package jmt
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Change sets (or, with Delete, removes) the value of one key.
@@ -41,6 +43,16 @@ type Result struct {
 // at version (greater than every version in the tree). changes need not be
 // sorted; a key may appear once. Deleting an absent key is a no-op.
 func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, error) {
+	return UpdateParallel(r, old, version, changes, 1)
+}
+
+// parallelMin is the smallest batch worth splitting across goroutines.
+const parallelMin = 512
+
+// UpdateParallel is Update with the root's sixteen subtrees updated by up
+// to workers goroutines at once (r must then be safe for concurrent use).
+// The subtrees share nothing, so the result is the same as Update's.
+func UpdateParallel(r NodeReader, old Root, version uint64, changes []Change, workers int) (*Result, error) {
 	if old.Present && old.Version >= version {
 		return nil, fmt.Errorf("jmt: update at version %d over a root of version %d", version, old.Version)
 	}
@@ -58,14 +70,30 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 		}
 	}
 	u := &updater{r: r, version: version, fresh: map[string]*Node{}, prev: make([]uint64, len(changes))}
-	root, err := u.update(nil, old.Child, cs)
+	var root Child
+	var err error
+	var subs []*updater
+	if workers > 1 && len(cs) >= parallelMin && old.Present && !old.Leaf {
+		root, subs, err = u.updateRootParallel(old.Child, cs, workers)
+	} else {
+		root, err = u.update(nil, old.Child, cs)
+	}
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Root: Root{Child: root}, Stale: u.stale, Prev: u.prev}
-	res.New = make([]NodeEntry, 0, len(u.fresh))
-	for path, n := range u.fresh {
-		res.New = append(res.New, NodeEntry{Key: NodeKey{Version: version, Path: path}, Node: n})
+	n := len(u.fresh)
+	for _, sub := range subs {
+		n += len(sub.fresh)
+	}
+	res.New = make([]NodeEntry, 0, n)
+	for _, v := range append(subs, u) {
+		for path, n := range v.fresh {
+			res.New = append(res.New, NodeEntry{Key: NodeKey{Version: version, Path: path}, Node: n})
+		}
+		if v != u {
+			res.Stale = append(res.Stale, v.stale...)
+		}
 	}
 	slices.SortFunc(res.New, func(a, b NodeEntry) int { return strings.Compare(a.Key.Path, b.Key.Path) })
 	slices.SortFunc(res.Stale, func(a, b NodeKey) int {
@@ -75,6 +103,57 @@ func Update(r NodeReader, old Root, version uint64, changes []Change) (*Result, 
 		return strings.Compare(a.Path, b.Path)
 	})
 	return res, nil
+}
+
+// updateRootParallel updates the subtrees under an internal root on up to
+// workers goroutines, each with an updater of its own (prev is shared: each
+// change's slot is written by the one goroutine that owns its subtree),
+// then builds the root over them.
+func (u *updater) updateRootParallel(root Child, cs []change, workers int) (Child, []*updater, error) {
+	n, err := u.read(nil, root)
+	if err != nil {
+		return Child{}, nil, err
+	}
+	u.retire(nil, root)
+	type group struct {
+		nib     byte
+		changes []change
+	}
+	var groups []group
+	for start := 0; start < len(cs); {
+		nib := nibble(cs[start].KeyHash, 0)
+		end := start + 1
+		for end < len(cs) && nibble(cs[end].KeyHash, 0) == nib {
+			end++
+		}
+		groups = append(groups, group{nib, cs[start:end]})
+		start = end
+	}
+	subs := make([]*updater, len(groups))
+	errs := make([]error, len(groups))
+	next := make(chan int, len(groups))
+	for i := range groups {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(groups)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				g := groups[i]
+				sub := &updater{r: u.r, version: u.version, fresh: map[string]*Node{}, prev: u.prev}
+				subs[i] = sub
+				n.Children[g.nib], errs[i] = sub.update([]byte{g.nib}, n.Children[g.nib], g.changes)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Child{}, nil, err
+	}
+	return u.internal(nil, n), subs, nil
 }
 
 // change is a Change with its index in the caller's slice, for Prev.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"testing"
 )
@@ -324,6 +325,46 @@ func TestPrev(t *testing.T) {
 				delete(set, c.KeyHash)
 			} else {
 				set[c.KeyHash] = version
+			}
+		}
+	}
+}
+
+// TestParallelMatchesSequential: splitting an update across goroutines
+// writes the same nodes, retires the same ones and reports the same
+// previous heights as doing it on one.
+func TestParallelMatchesSequential(t *testing.T) {
+	seq, par := newMemStore(), newMemStore()
+	var rootS, rootP Root
+	rng := rand.New(rand.NewPCG(7, 8))
+	for version := uint64(1); version <= 12; version++ {
+		var cs []Change
+		seen := map[int]bool{}
+		for len(cs) < 600+rng.IntN(2000) {
+			i := rng.IntN(6000)
+			if seen[i] {
+				continue
+			}
+			seen[i] = true
+			cs = append(cs, Change{KeyHash: keyOf(i), ValueHash: valueOf(i, int(version)), Delete: version > 2 && rng.IntN(5) == 0})
+		}
+		a, err := Update(seq, rootS, version, cs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := UpdateParallel(par, rootP, version, cs, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seq.apply(t, a)
+		par.apply(t, b)
+		rootS, rootP = a.Root, b.Root
+		if a.Root != b.Root || !slices.Equal(a.Prev, b.Prev) || !slices.Equal(a.Stale, b.Stale) || len(a.New) != len(b.New) {
+			t.Fatalf("version %d: sequential and parallel updates differ (%d/%d new, %d/%d stale)", version, len(a.New), len(b.New), len(a.Stale), len(b.Stale))
+		}
+		for i := range a.New {
+			if a.New[i].Key != b.New[i].Key || *a.New[i].Node != *b.New[i].Node {
+				t.Fatalf("version %d: new node %d differs: %v / %v", version, i, a.New[i].Key, b.New[i].Key)
 			}
 		}
 	}
