@@ -124,7 +124,10 @@ func (s *Store) loadLatest() error {
 	if s.pruned > s.height {
 		return fmt.Errorf("%w: pruned to %d, above the latest height %d", ErrCorrupt, s.pruned, s.height)
 	}
-	s.root, err = s.rootAt(s.height)
+	if s.height == 0 {
+		return nil
+	}
+	s.root, err = s.readRoot(s.height)
 	if errors.Is(err, ErrNotRetained) {
 		return fmt.Errorf("%w: no root for the latest height %d", ErrCorrupt, s.height)
 	}

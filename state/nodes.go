@@ -1,8 +1,14 @@
 package state
 
 import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strings"
+
 	"encoding/binary"
 	"fmt"
+	"github.com/cockroachdb/pebble/v2"
 	"sync"
 
 	"github.com/plinthchain/plinth/state/internal/jmt"
@@ -16,23 +22,29 @@ type nodeReader struct {
 }
 
 func (r nodeReader) Node(k jmt.NodeKey) (*jmt.Node, error) {
-	if n, ok, err := r.s.nodes.node(k); ok {
-		return n, err
+	n := &jmt.Node{}
+	return n, r.NodeInto(k, n)
+}
+
+// NodeInto reads k into n, from the node cache or else from Pebble.
+func (r nodeReader) NodeInto(k jmt.NodeKey, n *jmt.Node) error {
+	if ok, err := r.s.nodes.nodeInto(k, n); ok {
+		return err
 	}
 	enc, ok, err := r.s.get(nodeKey(k))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !ok {
-		return nil, jmt.ErrMissingNode
+		return jmt.ErrMissingNode
 	}
-	n, err := decodeNode(enc)
+	err = decodeNodeInto(enc, n)
 	if err == nil && r.latest {
 		// Only nodes of the latest tree: a historical read would put an
 		// old node where the live one at its path belongs.
 		r.s.nodes.put(k, enc)
 	}
-	return n, err
+	return err
 }
 
 // nodeCache holds encoded internal nodes of the latest tree by path, up to
@@ -93,21 +105,21 @@ func slotClass(n int) int { return (n + cacheClassBytes - 1) / cacheClassBytes }
 
 // node decodes the cached node k, if it is cached, under the cache's lock
 // (a concurrent put may reuse the slot once it is released).
-func (c *nodeCache) node(k jmt.NodeKey) (*jmt.Node, bool, error) {
+func (c *nodeCache) nodeInto(k jmt.NodeKey, n *jmt.Node) (bool, error) {
 	p := packPath(k.Path)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.m[p]
 	if !ok || e.version != k.Version {
-		return nil, false, nil
+		return false, nil
 	}
 	slab, off := e.loc>>32, e.loc&0xFFFFFFFF
-	n, err := decodeNode(c.slabs[slab][off : off+uint64(e.length)])
-	return n, true, err
+	return true, decodeNodeInto(c.slabs[slab][off:off+uint64(e.length)], n)
 }
 
-// put caches a node of the latest tree (copying enc).
-func (c *nodeCache) put(k jmt.NodeKey, enc []byte) {
+// put caches a node of the latest tree (copying enc); false when the
+// budget left no room for it.
+func (c *nodeCache) put(k jmt.NodeKey, enc []byte) bool {
 	p := packPath(k.Path)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -116,13 +128,14 @@ func (c *nodeCache) put(k jmt.NodeKey, enc []byte) {
 	}
 	class := slotClass(len(enc))
 	if class >= cacheClasses || c.size+int64(class*cacheClassBytes+cacheEntryBytes) > c.max {
-		return
+		return false
 	}
 	loc := c.alloc(class)
 	slab, off := loc>>32, loc&0xFFFFFFFF
 	copy(c.slabs[slab][off:], enc)
 	c.m[p] = cacheSlot{version: k.Version, loc: loc, length: uint32(len(enc))}
 	c.size += int64(class*cacheClassBytes + cacheEntryBytes)
+	return true
 }
 
 // drop removes a node that is no longer part of the latest tree.
@@ -228,7 +241,13 @@ func encodeNode(b []byte, n *jmt.Node) []byte {
 }
 
 func decodeNode(b []byte) (*jmt.Node, error) {
-	bad := func(why string) (*jmt.Node, error) { return nil, fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
+	n := &jmt.Node{}
+	return n, decodeNodeInto(b, n)
+}
+
+// decodeNodeInto decodes b into n, overwriting all of it.
+func decodeNodeInto(b []byte, n *jmt.Node) error {
+	bad := func(why string) error { return fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
 	if len(b) < 5 || b[0] != 1 {
 		return bad("header")
 	}
@@ -238,9 +257,9 @@ func decodeNode(b []byte) (*jmt.Node, error) {
 		return bad("a leaf child that is not present")
 	}
 	b = b[5:]
-	n := &jmt.Node{}
 	for i := range n.Children {
 		if present&(1<<i) == 0 {
+			n.Children[i] = jmt.Child{}
 			continue
 		}
 		if leaves&(1<<i) != 0 {
@@ -270,7 +289,7 @@ func decodeNode(b []byte) (*jmt.Node, error) {
 	if len(b) != 0 {
 		return bad("trailing bytes")
 	}
-	return n, nil
+	return nil
 }
 
 // Root encoding: 0x00 (empty); 0x01 ‖ version u64 ‖ hash (an internal
@@ -303,4 +322,61 @@ func decodeRoot(b []byte) (jmt.Root, error) {
 		return jmt.Root{Child: jmt.LeafChild(kh, vh, binary.BigEndian.Uint64(b[65:]))}, nil
 	}
 	return jmt.Root{}, fmt.Errorf("%w: root record of %d bytes", ErrCorrupt, len(b))
+}
+
+// warm loads the latest tree's internal nodes into the node cache, level
+// by level from the root, until the cache is full or stop closes. Each
+// level's nodes are read in key order through one iterator, which touches
+// every table block once instead of once per node: about a second for a
+// million keys, where random reads would take many. It runs in the
+// background from Open; Commit and Close wait for it (reads need not: a
+// node the warm-up has not reached yet is read from Pebble).
+func (s *Store) warm(stop <-chan struct{}) error {
+	if !s.root.Present || s.root.Leaf {
+		return nil
+	}
+	level := []jmt.NodeKey{s.root.Key()}
+	for len(level) > 0 {
+		slices.SortFunc(level, func(a, b jmt.NodeKey) int {
+			if c := cmp.Compare(a.Version, b.Version); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Path, b.Path)
+		})
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixNode}, UpperBound: []byte{prefixNode + 1}})
+		if err != nil {
+			return corruption(err)
+		}
+		var next []jmt.NodeKey
+		for _, k := range level {
+			select {
+			case <-stop:
+				return it.Close()
+			default:
+			}
+			key := nodeKey(k)
+			if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+				_ = it.Close()
+				return fmt.Errorf("%w: node %v of the latest tree is missing", ErrCorrupt, k)
+			}
+			n, err := decodeNode(it.Value())
+			if err != nil {
+				_ = it.Close()
+				return err
+			}
+			if !s.nodes.put(k, it.Value()) {
+				return it.Close() // the cache is full
+			}
+			for i, c := range n.Children {
+				if c.Present && !c.Leaf {
+					next = append(next, jmt.NodeKey{Version: c.Version, Path: k.Path + string(rune(i))})
+				}
+			}
+		}
+		if err := it.Close(); err != nil {
+			return corruption(err)
+		}
+		level = next
+	}
+	return nil
 }

@@ -105,6 +105,9 @@ type Store struct {
 	root   jmt.Root
 
 	nodes *nodeCache
+	// The node cache's warm-up (nodes.go): Close stops it, Commit waits
+	// for it, since it loads the tree as of Open.
+	warmStop, warmDone chan struct{}
 
 	keep   uint64 // Options.KeepRecent
 	log    *slog.Logger
@@ -144,11 +147,22 @@ func Open(dir string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	s.warmStop, s.warmDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.warmDone)
+		if err := s.warm(s.warmStop); err != nil {
+			s.log.Error("state: warming the node cache", "err", err)
+		}
+	}()
 	return s, nil
 }
 
 // Close closes the store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	close(s.warmStop)
+	<-s.warmDone
+	return s.db.Close()
+}
 
 // Height returns the latest committed height (0 before the first commit).
 func (s *Store) Height() uint64 { return s.height }
@@ -194,6 +208,7 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 	if height != s.height+1 {
 		return [32]byte{}, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
 	}
+	<-s.warmDone
 	tc := make([]jmt.Change, len(changes))
 	for i, c := range changes {
 		err := checkKey(c.Key)
@@ -427,15 +442,24 @@ func (s *Store) Prove(key []byte, height uint64) ([]byte, *jmt.Proof, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := jmt.Prove(nodeReader{s: s, latest: height == s.height}, root, jmt.HashKey(key))
+	kh := jmt.HashKey(key)
+	p, valueHeight, err := jmt.ProveHeight(nodeReader{s: s, latest: height == s.height}, root, kh)
 	if err != nil {
 		return nil, nil, fmt.Errorf("state: prove %x at %d: %w", key, height, err)
 	}
-	v, ok, err := s.GetAt(key, height)
-	if err != nil || !ok {
-		return nil, p, err
+	if valueHeight == 0 {
+		return nil, p, nil
 	}
-	return v, p, nil
+	// The leaf names the version that holds the value: one point read,
+	// checked against the hash the proof commits to.
+	v, ok, err := s.get(versionedKey(key, valueHeight))
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("state: prove %x at %d: %w", key, height, err)
+	case !ok || len(v) == 0 || v[0] != 1 || jmt.HashValue(v[1:]) != p.Leaf.ValueHash:
+		return nil, nil, fmt.Errorf("%w: the value of %x set at %d does not match its leaf", ErrCorrupt, key, valueHeight)
+	}
+	return v[1:], p, nil
 }
 
 // RootAt returns the state root after height.
@@ -448,9 +472,17 @@ func (s *Store) rootAt(height uint64) (jmt.Root, error) {
 	if height == 0 {
 		return jmt.Root{}, nil
 	}
+	if height == s.height {
+		return s.root, nil
+	}
 	if height < s.pruned || height > s.height {
 		return jmt.Root{}, fmt.Errorf("%w: %d (retained %d..%d)", ErrNotRetained, height, s.OldestHeight(), s.height)
 	}
+	return s.readRoot(height)
+}
+
+// readRoot reads height's root record.
+func (s *Store) readRoot(height uint64) (jmt.Root, error) {
 	b, ok, err := s.get(rootKey(height))
 	if err != nil {
 		return jmt.Root{}, err

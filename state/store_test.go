@@ -120,8 +120,17 @@ func testHistoryAndProofs(t *testing.T, nodeCache int64) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s = openTest(t, dir)
+	s, err = Open(dir, Options{ChainID: "test-chain", CheckInvariants: true, NodeCacheBytes: nodeCache})
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer s.Close()
+	// The reopened store warms its node cache from the tree on disk.
+	<-s.warmDone
+	checkNodeCache(t, s)
+	if n, live := s.nodes.len(), len(liveNodes(t, s)); nodeCache == 0 && n != live || n == 0 {
+		t.Fatalf("after reopening, the node cache holds %d of the %d live nodes", n, live)
+	}
 	check(s)
 	if _, _, err := s.GetAt([]byte("key-001"), 41); !errors.Is(err, ErrNotRetained) {
 		t.Fatalf("read above the latest height: %v", err)
@@ -310,8 +319,8 @@ func checkNodeCache(t *testing.T, s *Store) {
 			t.Fatalf("height %d: the cache holds version %d at %x, the tree %v", s.Height(), e.version, k.Path, k)
 		}
 		matched++
-		cached, _, err := s.nodes.node(k)
-		if err != nil {
+		cached := &jmt.Node{}
+		if _, err := s.nodes.nodeInto(k, cached); err != nil {
 			t.Fatal(err)
 		}
 		stored, err := nodeReader{s: s}.Node(k) // the cached copy answers this too...

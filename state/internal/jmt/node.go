@@ -59,6 +59,14 @@ type NodeReader interface {
 	Node(NodeKey) (*Node, error)
 }
 
+// NodeIntoReader is a NodeReader that can also decode a node into one the
+// caller owns. Prove reuses one node for its whole walk through it: a proof
+// is read-only, and a node is 2 KiB.
+type NodeIntoReader interface {
+	NodeReader
+	NodeInto(NodeKey, *Node) error
+}
+
 // ErrMissingNode reports a node the reader does not have: pruned, or a
 // corrupt store.
 var ErrMissingNode = errors.New("jmt: missing node")

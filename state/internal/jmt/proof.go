@@ -33,21 +33,30 @@ var ErrBadProof = errors.New("jmt: proof does not verify")
 
 // Prove builds a proof for keyHash under root.
 func Prove(r NodeReader, root Root, keyHash Hash) (*Proof, error) {
+	p, _, err := ProveHeight(r, root, keyHash)
+	return p, err
+}
+
+// ProveHeight is Prove that also returns the height that set the key's
+// value (0 when the key is absent), which locates the value itself in a
+// store of versioned values without a search.
+func ProveHeight(r NodeReader, root Root, keyHash Hash) (*Proof, uint64, error) {
 	p := &Proof{}
+	var scratch Node
 	c := root.Child
 	path := make([]byte, 0, 64)
 	for depth := 0; c.Present; depth++ {
 		if c.Leaf {
 			p.Leaf = &ProofLeaf{KeyHash: c.KeyHash, ValueHash: c.ValueHash}
-			return p, nil
+			if c.KeyHash == keyHash {
+				return p, c.Height, nil
+			}
+			return p, 0, nil
 		}
 		key := NodeKey{Version: c.Version, Path: string(path)}
-		n, err := r.Node(key)
+		n, err := readInto(r, key, &scratch)
 		if err != nil {
-			return nil, fmt.Errorf("jmt: prove: read %v: %w", key, err)
-		}
-		if n == nil {
-			return nil, fmt.Errorf("jmt: prove: read %v: %w", key, ErrMissingNode)
+			return nil, 0, fmt.Errorf("jmt: prove: read %v: %w", key, err)
 		}
 		nib := nibble(keyHash, depth)
 		lvl := ProofLevel{Siblings: make([]Hash, 0, 15)}
@@ -64,7 +73,22 @@ func Prove(r NodeReader, root Root, keyHash Hash) (*Proof, error) {
 		c = n.Children[nib]
 		path = append(path, nib)
 	}
-	return p, nil
+	return p, 0, nil
+}
+
+// readInto reads k into scratch when r can, or as a node of its own.
+func readInto(r NodeReader, k NodeKey, scratch *Node) (*Node, error) {
+	if ri, ok := r.(NodeIntoReader); ok {
+		if err := ri.NodeInto(k, scratch); err != nil {
+			return nil, err
+		}
+		return scratch, nil
+	}
+	n, err := r.Node(k)
+	if err == nil && n == nil {
+		err = ErrMissingNode
+	}
+	return n, err
 }
 
 // Verify checks a proof against a root hash, needing nothing else: with
