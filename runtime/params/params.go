@@ -1,0 +1,131 @@
+// Package params is the chain's one versioned value of consensus-visible
+// numbers: the VM's gas schedule and limits, transaction and block costs
+// and limits, attestation rules, deposits (docs/protocol.md, "Parameters").
+// Every header carries the hash of the parameters in force, so two nodes
+// that disagree on any number disagree on the first header.
+package params
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/vm"
+)
+
+// Params is one version of the parameters. Field names are the wire and
+// genesis names; a change to the set of fields is a new Version.
+type Params struct {
+	Version uint32
+
+	// VM is the VM's gas schedule and limits (docs/gas.md).
+	VM vm.Params
+
+	// TxBaseGas is charged to every included transaction: verifying its
+	// signature, reading and writing the sender's account.
+	TxBaseGas uint64
+	// TxByteGas is charged per byte of the signed transaction: it is
+	// stored in the block forever.
+	TxByteGas uint64
+	// TransferGas is a native transfer's execution: the recipient's
+	// account read and write.
+	TransferGas uint64
+	// MinGasPrice is the lowest gas price a valid transaction may offer.
+	MinGasPrice canon.U256
+	// MaxTxBytes bounds a signed transaction.
+	MaxTxBytes uint32
+
+	// MaxBlockGas bounds the sum of a block's gas limits; MaxBlockBytes
+	// the sum of its transactions' sizes; MaxBlockCodeBytes the code it
+	// deploys (compiling costs about 4 µs a byte, docs/benchmarks.md).
+	MaxBlockGas       uint64
+	MaxBlockBytes     uint32
+	MaxBlockCodeBytes uint32
+
+	// AttestationWindow is how many sequence numbers above the lowest
+	// still-tracked one a device may use, out of order; AttestationFreshness
+	// how far (ms) an attestation's time may lie from the block's.
+	AttestationWindow    uint32
+	AttestationFreshness uint64
+	MaxAttestationBytes  uint32
+	// DeviceDeposit is locked by registering a device and returned on
+	// revoking it.
+	DeviceDeposit canon.U256
+}
+
+// Version1 is the first set of parameters. Gas is on the VM's scale,
+// about a nanosecond of work per unit on the reference machine
+// (docs/gas.md): verifying an ed25519 signature is ~50 µs.
+func Version1() Params {
+	return Params{
+		Version:              1,
+		VM:                   vm.ParamsV1(),
+		TxBaseGas:            60_000,
+		TxByteGas:            20,
+		TransferGas:          20_000,
+		MinGasPrice:          canon.NewU256(1),
+		MaxTxBytes:           5 << 20, // a deploy of the largest module, with room for its envelope
+		MaxBlockGas:          60_000_000_000,
+		MaxBlockBytes:        32 << 20,
+		MaxBlockCodeBytes:    8 << 20,
+		AttestationWindow:    1024,
+		AttestationFreshness: 10 * 60 * 1000,
+		MaxAttestationBytes:  4 << 10,
+		DeviceDeposit:        canon.NewU256(1_000_000),
+	}
+}
+
+// ErrParams reports parameters that cannot be in force.
+var ErrParams = errors.New("params: invalid")
+
+// Validate checks that p is a version this build knows and that its
+// numbers make a chain that can make progress.
+func (p *Params) Validate() error {
+	var errs []error
+	if p.Version != 1 {
+		errs = append(errs, fmt.Errorf("version %d (this build knows 1)", p.Version))
+	}
+	if err := p.VM.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if p.MaxTxBytes == 0 || p.MaxBlockBytes < p.MaxTxBytes {
+		errs = append(errs, fmt.Errorf("MaxBlockBytes %d below MaxTxBytes %d", p.MaxBlockBytes, p.MaxTxBytes))
+	}
+	if p.MaxBlockGas < p.TxBaseGas+p.TransferGas {
+		errs = append(errs, fmt.Errorf("MaxBlockGas %d fits no transfer", p.MaxBlockGas))
+	}
+	if p.AttestationWindow == 0 {
+		errs = append(errs, errors.New("AttestationWindow is 0"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrParams, err)
+	}
+	return nil
+}
+
+// Encode returns the canonical encoding.
+func (p *Params) Encode() ([]byte, error) { return canon.Marshal(p) }
+
+// Decode reads a canonical encoding.
+func Decode(b []byte) (Params, error) {
+	var p Params
+	if err := canon.Unmarshal(b, &p); err != nil {
+		return Params{}, fmt.Errorf("params: %w", err)
+	}
+	return p, nil
+}
+
+// Hash is what headers carry: SHA-256 of the encoding under a domain tag.
+func (p *Params) Hash() ([32]byte, error) {
+	b, err := p.Encode()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	h := sha256.New()
+	h.Write([]byte("plinth/params\x00"))
+	h.Write(b)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out, nil
+}
