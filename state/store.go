@@ -202,11 +202,41 @@ func (s *Store) Commit(height uint64, changes []Change) ([32]byte, error) {
 // CommitBlock is Commit with the block of height (nil: none) written in the
 // same synced batch, so a block is on disk exactly when its state is.
 func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]byte, error) {
+	p, err := s.Prepare(height, changes)
+	if err == nil {
+		err = s.CommitPrepared(p, blk)
+	}
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return p.Root(), nil
+}
+
+// Prepared is a commit whose tree update is computed but not written: its
+// root is known, so a block can be checked against it (or a proposer can
+// put it in a header) before anything reaches the disk. It is valid until
+// the store commits something else.
+type Prepared struct {
+	height  uint64
+	base    jmt.Root
+	changes []Change
+	res     *jmt.Result
+}
+
+// Root returns the state root the prepared commit would have.
+func (p *Prepared) Root() [32]byte { return p.res.Root.RootHash() }
+
+// Height returns the height the prepared commit is for.
+func (p *Prepared) Height() uint64 { return p.height }
+
+// Prepare checks the changes of height (the latest plus one) and computes
+// the tree they make, writing nothing.
+func (s *Store) Prepare(height uint64, changes []Change) (*Prepared, error) {
 	if s.failed != nil {
-		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, s.failed)
+		return nil, fmt.Errorf("state: commit %d: %w", height, s.failed)
 	}
 	if height != s.height+1 {
-		return [32]byte{}, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
+		return nil, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
 	}
 	<-s.warmDone
 	tc := make([]jmt.Change, len(changes))
@@ -216,7 +246,7 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 			err = checkValue(c.Value)
 		}
 		if err != nil {
-			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+			return nil, fmt.Errorf("state: commit %d: %w", height, err)
 		}
 		tc[i] = jmt.Change{KeyHash: jmt.HashKey(c.Key), Delete: c.Delete}
 		if !c.Delete {
@@ -227,11 +257,25 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 	// spare they update at once, with the same result.
 	res, err := jmt.UpdateParallel(nodeReader{s: s, latest: true}, s.root, height, tc, runtime.GOMAXPROCS(0))
 	if err != nil {
-		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		return nil, fmt.Errorf("state: commit %d: %w", height, err)
 	}
-	b, encoded, err := s.commitBatch(height, changes, blk, res)
+	return &Prepared{height: height, base: s.root, changes: changes, res: res}, nil
+}
+
+// CommitPrepared writes a prepared commit, with the block of its height
+// (nil: none), in one synced batch. It fails with ErrHeight if the store
+// has committed anything since Prepare.
+func (s *Store) CommitPrepared(p *Prepared, blk *Block) error {
+	height, res := p.height, p.res
+	if s.failed != nil {
+		return fmt.Errorf("state: commit %d: %w", height, s.failed)
+	}
+	if height != s.height+1 || p.base != s.root {
+		return fmt.Errorf("%w: commit %d was prepared over another state (latest %d)", ErrHeight, height, s.height)
+	}
+	b, encoded, err := s.commitBatch(height, p.changes, blk, res)
 	if err != nil {
-		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		return fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	defer b.Close()
 	// The node cache takes the new tree while the batch syncs (the commit
@@ -252,12 +296,12 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 	<-cached
 	if err != nil {
 		s.nodes.reset()
-		return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+		return fmt.Errorf("state: commit %d: %w", height, err)
 	}
 	s.height, s.root = height, res.Root
 	if s.check {
 		if err := s.checkRoot(); err != nil {
-			return [32]byte{}, fmt.Errorf("state: commit %d: %w", height, err)
+			return fmt.Errorf("state: commit %d: %w", height, err)
 		}
 	}
 	if s.keep > 0 && height > s.keep {
@@ -267,7 +311,7 @@ func (s *Store) CommitBlock(height uint64, changes []Change, blk *Block) ([32]by
 			s.log.Error("state: prune after commit", "height", height, "err", err)
 		}
 	}
-	return res.Root.RootHash(), nil
+	return nil
 }
 
 // commitBatch builds a commit's batch. It also returns each new node's

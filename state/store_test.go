@@ -340,3 +340,41 @@ func checkNodeCache(t *testing.T, s *Store) {
 		t.Fatalf("height %d: %d cached nodes, only %d of them live", s.Height(), len(s.nodes.m), matched)
 	}
 }
+
+// TestPrepare: a prepared commit knows its root before writing anything,
+// commits to exactly that root, and cannot be committed over a state that
+// moved on since.
+func TestPrepare(t *testing.T) {
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if _, err := s.Commit(1, []Change{{Key: []byte("a"), Value: []byte("1")}}); err != nil {
+		t.Fatal(err)
+	}
+	changes := []Change{{Key: []byte("a"), Value: []byte("2")}, {Key: []byte("b"), Value: []byte("3")}}
+	p, err := s.Prepare(2, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := s.Get([]byte("a")); string(v) != "1" || s.Height() != 1 {
+		t.Fatalf("Prepare wrote: a=%q at height %d", v, s.Height())
+	}
+	if err := s.CommitPrepared(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.RootHash() != p.Root() || p.Root() != scratchRoot(t, map[string]string{"a": "2", "b": "3"}) {
+		t.Fatal("the committed root is not the prepared one")
+	}
+	stale, err := s.Prepare(3, []Change{{Key: []byte("c"), Value: []byte("4")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(3, []Change{{Key: []byte("d"), Value: []byte("5")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CommitPrepared(stale, nil); !errors.Is(err, ErrHeight) {
+		t.Fatalf("a commit prepared over an older state: %v", err)
+	}
+	if _, ok, _ := s.Get([]byte("c")); ok {
+		t.Fatal("the refused prepared commit wrote")
+	}
+}
