@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/holiman/uint256"
+
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/runtime/tx"
+	"github.com/plinthchain/plinth/state"
+)
+
+// Errors that make a block invalid: it is rejected whole, nothing of it is
+// applied and nobody is charged. Each wraps the index of the offending
+// transaction and the reason.
+var (
+	ErrInvalidBlock = errors.New("runtime: invalid block")
+	ErrInvalidTx    = errors.New("runtime: invalid transaction")
+	// Reasons a transaction is invalid (beside tx.ErrSignature, tx's
+	// encoding errors and tx.ErrTooLarge).
+	ErrChainID     = errors.New("wrong chain id")
+	ErrNonce       = errors.New("wrong nonce")
+	ErrGasPrice    = errors.New("gas price below the minimum")
+	ErrGasLimit    = errors.New("gas limit below the intrinsic gas")
+	ErrCannotPay   = errors.New("sender cannot pay the maximum fee")
+	ErrUnsupported = errors.New("payload kind not executed by this runtime yet")
+)
+
+// Output is what a block does: a receipt per transaction and the state
+// changes, sorted, for state.Store.Prepare.
+type Output struct {
+	Receipts []Receipt
+	Changes  []state.Change
+	GasUsed  uint64
+}
+
+// Apply executes b on the state after its parent (st), given the parent's
+// header and hash. It checks the header against the parent, the parameters
+// and validator set in force; decodes and verifies every transaction
+// (signatures on all cores); then runs them in order. It depends on
+// nothing but its inputs. The caller checks b.Header.StateRoot against
+// the root of the returned changes (state.Store.Prepare).
+func Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHash [32]byte, b *block.Block) (*Output, error) {
+	h := &b.Header
+	if err := block.CheckChild(parent, parentHash, b); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	p, err := paramsAt(st, h.Height)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInForce(st, h, &p); err != nil {
+		return nil, err
+	}
+	txs, err := decodeAll(ctx, b, &p)
+	if err != nil {
+		return nil, err
+	}
+	ws := state.NewWriteSet(st)
+	out := &Output{Receipts: make([]Receipt, len(txs))}
+	for i, d := range txs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r, err := applyTx(ws, h, &p, d)
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d (%x): %w", ErrInvalidBlock, i, d.Hash[:8], err)
+		}
+		out.Receipts[i] = r
+		out.GasUsed += r.GasUsed
+	}
+	out.Changes = ws.Changes()
+	return out, nil
+}
+
+// checkInForce checks the header's parameter and validator hashes against
+// those in force, and the block's size limits.
+func checkInForce(st state.Reader, h *block.Header, p *params.Params) error {
+	ph, err := p.Hash()
+	if err != nil {
+		return err
+	}
+	if h.ParamsHash != ph {
+		return fmt.Errorf("%w: params hash %x, in force %x", ErrInvalidBlock, h.ParamsHash[:8], ph[:8])
+	}
+	vb, ok, err := st.Get([]byte{prefixValidators})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("runtime: no validator set in state")
+	}
+	if vh := tagged("plinth/validators\x00", vb); h.ValidatorsHash != vh {
+		return fmt.Errorf("%w: validators hash %x, in force %x", ErrInvalidBlock, h.ValidatorsHash[:8], vh[:8])
+	}
+	return nil
+}
+
+// decodeAll decodes the block's transactions, checks the block limits, and
+// verifies the signatures on every core. The first invalid transaction
+// by index is reported, so every node reports the same one.
+func decodeAll(ctx context.Context, b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
+	txs := make([]*tx.Decoded, len(b.Txs))
+	var bytes, gas, code uint64
+	for i, raw := range b.Txs {
+		d, err := tx.Decode(raw, int(p.MaxTxBytes))
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+		}
+		txs[i] = d
+		bytes += uint64(len(raw))
+		gas += d.Tx.GasLimit
+		if dep, ok := d.Tx.Payload.Body.(tx.Deploy); ok {
+			code += uint64(len(dep.Code))
+		}
+	}
+	switch {
+	case bytes > uint64(p.MaxBlockBytes):
+		return nil, fmt.Errorf("%w: %d bytes of transactions, limit %d", ErrInvalidBlock, bytes, p.MaxBlockBytes)
+	case gas > p.MaxBlockGas:
+		return nil, fmt.Errorf("%w: gas limits sum to %d, limit %d", ErrInvalidBlock, gas, p.MaxBlockGas)
+	case code > uint64(p.MaxBlockCodeBytes):
+		return nil, fmt.Errorf("%w: %d bytes of code deployed, limit %d", ErrInvalidBlock, code, p.MaxBlockCodeBytes)
+	}
+	errs := make([]error, len(txs))
+	var wg sync.WaitGroup
+	next := make(chan int, len(txs))
+	for i := range txs {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(txs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if ctx.Err() != nil {
+					return
+				}
+				errs[i] = txs[i].Verify()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+		}
+	}
+	return txs, nil
+}
+
+// applyTx runs one transaction. An error means the transaction is invalid
+// (and so the block); a failed execution is a receipt.
+func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, error) {
+	t := &d.Tx
+	if t.ChainID != h.ChainID {
+		return Receipt{}, fmt.Errorf("%w: %w: %q", ErrInvalidTx, ErrChainID, t.ChainID)
+	}
+	if t.GasPrice.Lt(&p.MinGasPrice.Int) {
+		return Receipt{}, fmt.Errorf("%w: %w: %s < %s", ErrInvalidTx, ErrGasPrice, t.GasPrice, p.MinGasPrice)
+	}
+	intrinsic := p.TxBaseGas + p.TxByteGas*uint64(len(d.Raw))
+	if t.GasLimit < intrinsic {
+		return Receipt{}, fmt.Errorf("%w: %w: %d < %d", ErrInvalidTx, ErrGasLimit, t.GasLimit, intrinsic)
+	}
+	sender, err := loadAccount(ws, d.Sender)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if t.Nonce != sender.Nonce {
+		return Receipt{}, fmt.Errorf("%w: %w: %d, account %s is at %d", ErrInvalidTx, ErrNonce, t.Nonce, d.Sender, sender.Nonce)
+	}
+	var maxFee canon.U256
+	if _, overflow := maxFee.MulOverflow(uint256.NewInt(t.GasLimit), &t.GasPrice.Int); overflow || sender.Balance.Lt(&maxFee.Int) {
+		return Receipt{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
+	}
+	if _, ok := t.Payload.Body.(tx.Transfer); !ok {
+		return Receipt{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
+	}
+
+	// Valid: the nonce bumps and the maximum fee is held whatever happens
+	// next; the unused part comes back after execution.
+	sender.Nonce++
+	sender.Balance.Sub(&sender.Balance.Int, &maxFee.Int)
+	if err := storeAccount(ws, d.Sender, sender); err != nil {
+		return Receipt{}, err
+	}
+	gasUsed := intrinsic
+	cp := ws.Checkpoint()
+	r, err := execute(ws, p, d, &gasUsed)
+	if err != nil {
+		code, failed := failure(err)
+		if !failed {
+			return Receipt{}, err // the node's own error: abort the block
+		}
+		ws.RevertTo(cp)
+		r = Receipt{Code: code, Message: err.Error()}
+	} else {
+		ws.Commit(cp)
+	}
+	r.GasUsed = gasUsed
+	if err := settleFee(ws, h.Proposer, d, gasUsed, &maxFee); err != nil {
+		return Receipt{}, err
+	}
+	return r, nil
+}
+
+// execute runs the payload, charging gasUsed as it goes.
+func execute(ws *state.WriteSet, p *params.Params, d *tx.Decoded, gasUsed *uint64) (Receipt, error) {
+	switch body := d.Tx.Payload.Body.(type) {
+	case tx.Transfer:
+		if err := charge(gasUsed, d.Tx.GasLimit, p.TransferGas); err != nil {
+			return Receipt{}, err
+		}
+		if err := transfer(ws, d.Sender, body.To, &body.Amount); err != nil {
+			return Receipt{}, err
+		}
+		return Receipt{Events: []Event{{Type: "transfer", Attributes: []Attribute{
+			{Key: "from", Value: d.Sender[:]},
+			{Key: "to", Value: body.To[:]},
+			{Key: "amount", Value: body.Amount.Bytes()},
+		}}}}, nil
+	}
+	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", d.Tx.Payload.Body.Kind(), ErrUnsupported)
+}
+
+// charge adds cost to gasUsed, failing with out-of-gas (and using the
+// whole limit) past limit.
+func charge(gasUsed *uint64, limit, cost uint64) error {
+	if limit-*gasUsed < cost {
+		*gasUsed = limit
+		return fmt.Errorf("%w: limit %d", errOutOfGas, limit)
+	}
+	*gasUsed += cost
+	return nil
+}
+
+// settleFee returns the unused part of the held maximum fee to the sender
+// and pays the rest to the block's proposer.
+func settleFee(ws *state.WriteSet, proposer address.Address, d *tx.Decoded, gasUsed uint64, maxFee *canon.U256) error {
+	var fee, refund canon.U256
+	fee.Mul(uint256.NewInt(gasUsed), &d.Tx.GasPrice.Int) // ≤ maxFee: cannot overflow
+	refund.Sub(&maxFee.Int, &fee.Int)
+	if !refund.IsZero() {
+		if err := credit(ws, d.Sender, &refund); err != nil {
+			return err
+		}
+	}
+	if fee.IsZero() {
+		return nil
+	}
+	return credit(ws, proposer, &fee)
+}
+
+// paramsAt returns the parameters in force at height: the last change at
+// or below it.
+func paramsAt(st state.Reader, height uint64) (params.Params, error) {
+	it, err := st.Iterate([]byte{prefixParams}, state.IterOptions{Reverse: true})
+	if err != nil {
+		return params.Params{}, err
+	}
+	defer it.Close()
+	for it.Next() {
+		k := it.Key()
+		if len(k) != 9 {
+			return params.Params{}, fmt.Errorf("runtime: params key of %d bytes", len(k))
+		}
+		if from := beUint64(k[1:]); from <= height {
+			p, err := params.Decode(it.Value())
+			if err != nil {
+				return params.Params{}, err
+			}
+			return p, nil
+		}
+	}
+	if err := it.Err(); err != nil {
+		return params.Params{}, err
+	}
+	return params.Params{}, fmt.Errorf("runtime: no parameters in force at %d", height)
+}

@@ -1,0 +1,189 @@
+// Package chain drives the runtime over a real store: it starts a chain
+// from its genesis, applies or proposes blocks, checks each block's state
+// root before anything is written, and commits the state and the block in
+// one synced batch. It is the thin layer between the pure state transition
+// (package runtime) and whoever produces blocks (consensus, the dev chain,
+// tests and benchmarks).
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/tx"
+	"github.com/plinthchain/plinth/state"
+)
+
+// ErrStateRoot: a block whose header names another state root than its
+// transactions produce.
+var ErrStateRoot = errors.New("chain: state root mismatch")
+
+// Chain is a store with a genesis and a head. It is not safe for
+// concurrent use: one goroutine applies blocks.
+type Chain struct {
+	store    *state.Store
+	genesis  *runtime.Genesis
+	head     block.Header
+	headHash [32]byte
+}
+
+// Open opens the chain in store: at genesis if the store is empty, else at
+// its latest block. The store's identity records the genesis hash, so a
+// store is never run against another chain's genesis.
+func Open(store *state.Store, g *runtime.Genesis) (*Chain, error) {
+	gh, err := g.Hash()
+	if err != nil {
+		return nil, err
+	}
+	if err := store.SetGenesis(gh); err != nil {
+		return nil, fmt.Errorf("chain: %w", err)
+	}
+	c := &Chain{store: store, genesis: g}
+	if store.Height() == 0 {
+		// The genesis state is never committed on its own (the store's
+		// first height is 1): it is block 1's base, and its root, which
+		// the genesis header carries, is computed without writing.
+		cs, err := g.Changes()
+		if err != nil {
+			return nil, err
+		}
+		p, err := store.Prepare(1, cs)
+		if err != nil {
+			return nil, err
+		}
+		if c.head, err = g.Header(p.Root()); err != nil {
+			return nil, err
+		}
+		c.headHash = gh
+		return c, nil
+	}
+	blk, err := store.BlockAt(store.Height())
+	if err != nil {
+		return nil, fmt.Errorf("chain: latest block: %w", err)
+	}
+	b, err := block.Decode(blk.Data, 1<<31-1)
+	if err != nil {
+		return nil, fmt.Errorf("chain: latest block: %w", err)
+	}
+	c.head, c.headHash = b.Header, blk.Hash
+	return c, nil
+}
+
+// Head returns the latest block's header and hash (the genesis header and
+// hash before the first block).
+func (c *Chain) Head() (block.Header, [32]byte) { return c.head, c.headHash }
+
+// base is the state a new block executes on: the store's, with the
+// genesis state over it before the first block.
+func (c *Chain) base() (state.Reader, []state.Change, error) {
+	if c.store.Height() > 0 {
+		return c.store, nil, nil
+	}
+	cs, err := c.genesis.Changes()
+	if err != nil {
+		return nil, nil, err
+	}
+	ws := state.NewWriteSet(c.store)
+	for _, ch := range cs {
+		if err := ws.Set(ch.Key, ch.Value); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ws, cs, nil
+}
+
+// Apply executes b on the head, checks its state root, and commits it.
+func (c *Chain) Apply(ctx context.Context, b *block.Block) (*runtime.Output, error) {
+	base, genesis, err := c.base()
+	if err != nil {
+		return nil, err
+	}
+	out, err := runtime.Apply(ctx, base, &c.head, c.headHash, b)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.store.Prepare(b.Header.Height, merge(genesis, out.Changes))
+	if err != nil {
+		return nil, err
+	}
+	if p.Root() != b.Header.StateRoot {
+		got := p.Root()
+		return nil, fmt.Errorf("%w: block %d names %x, its transactions make %x", ErrStateRoot, b.Header.Height, b.Header.StateRoot[:8], got[:8])
+	}
+	return out, c.commit(p, b, out)
+}
+
+// Propose builds the next block from txs (encoded envelopes, in order) at
+// time (ms, after the head's) for proposer, executes and commits it.
+func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer address.Address) (*block.Block, *runtime.Output, error) {
+	base, genesis, err := c.base()
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &block.Block{
+		Header: block.Header{
+			Version: block.ProtocolVersion, ChainID: c.head.ChainID, Height: c.head.Height + 1, Time: time,
+			Proposer: proposer, ParentHash: c.headHash, TxsRoot: block.TxsRoot(txs),
+			ValidatorsHash: c.head.ValidatorsHash, ParamsHash: c.head.ParamsHash,
+		},
+		Txs: txs,
+	}
+	out, err := runtime.Apply(ctx, base, &c.head, c.headHash, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := c.store.Prepare(b.Header.Height, merge(genesis, out.Changes))
+	if err != nil {
+		return nil, nil, err
+	}
+	b.Header.StateRoot = p.Root()
+	return b, out, c.commit(p, b, out)
+}
+
+func (c *Chain) commit(p *state.Prepared, b *block.Block, out *runtime.Output) error {
+	data, err := b.Encode()
+	if err != nil {
+		return err
+	}
+	hash, err := b.Header.Hash()
+	if err != nil {
+		return err
+	}
+	rec := &state.Block{Hash: hash, Data: data, TxHashes: make([][32]byte, len(b.Txs)), Receipts: make([][]byte, len(b.Txs))}
+	for i, raw := range b.Txs {
+		rec.TxHashes[i] = tx.Hash(raw)
+		if rec.Receipts[i], err = out.Receipts[i].Encode(); err != nil {
+			return err
+		}
+	}
+	if err := c.store.CommitPrepared(p, rec); err != nil {
+		return err
+	}
+	c.head, c.headHash = b.Header, hash
+	return nil
+}
+
+// merge lays a block's changes over the genesis changes (before the first
+// block; afterwards genesis is nil and the block's changes pass through).
+func merge(genesis, block []state.Change) []state.Change {
+	if len(genesis) == 0 {
+		return block
+	}
+	byKey := map[string]int{}
+	out := append([]state.Change(nil), genesis...)
+	for i, c := range out {
+		byKey[string(c.Key)] = i
+	}
+	for _, c := range block {
+		if i, ok := byKey[string(c.Key)]; ok {
+			out[i] = c
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}

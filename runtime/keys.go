@@ -1,0 +1,27 @@
+package runtime
+
+import (
+	"encoding/binary"
+
+	"github.com/plinthchain/plinth/runtime/address"
+)
+
+// The runtime's state layout: one prefix byte per kind of record
+// (docs/protocol.md, "State layout"). Keys are what the state tree hashes,
+// so they are protocol: never change one.
+const (
+	prefixAccount    = 'a' // a ‖ address → Account
+	prefixParams     = 'p' // p ‖ height u64 → params in force from height
+	prefixValidators = 'V' // V → the validator set
+	keyGovernance    = "g" // the address allowed the privileged calls
+)
+
+func accountKey(a address.Address) []byte {
+	return append([]byte{prefixAccount}, a[:]...)
+}
+
+func paramsKey(height uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixParams}, height)
+}
+
+func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
