@@ -129,6 +129,15 @@ func decodeAll(ctx context.Context, b *block.Block, p *params.Params) ([]*tx.Dec
 	case code > uint64(p.MaxBlockCodeBytes):
 		return nil, fmt.Errorf("%w: %d bytes of code deployed, limit %d", ErrInvalidBlock, code, p.MaxBlockCodeBytes)
 	}
+	if err := VerifyAll(ctx, txs); err != nil {
+		return nil, err
+	}
+	return txs, nil
+}
+
+// VerifyAll checks the signatures of txs on every core. The first invalid
+// one by index is reported, so every node reports the same one.
+func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 	errs := make([]error, len(txs))
 	var wg sync.WaitGroup
 	next := make(chan int, len(txs))
@@ -150,14 +159,14 @@ func decodeAll(ctx context.Context, b *block.Block, p *params.Params) ([]*tx.Dec
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+			return fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
 		}
 	}
-	return txs, nil
+	return nil
 }
 
 // applyTx runs one transaction. An error means the transaction is invalid

@@ -245,4 +245,3 @@ func TestOutOfGas(t *testing.T) {
 		t.Fatalf("sender %d nonce %d", bal, nonce)
 	}
 }
-
