@@ -33,7 +33,7 @@ func loadAccount(r state.Reader, a address.Address) (Account, error) {
 		return Account{}, err
 	}
 	var acc Account
-	if err := canon.Unmarshal(b, &acc); err != nil {
+	if err := canon.UnmarshalStored(b, &acc); err != nil {
 		return Account{}, fmt.Errorf("runtime: account %s: %w", a, err)
 	}
 	return acc, nil

@@ -9,7 +9,6 @@ import (
 
 	"github.com/holiman/uint256"
 
-	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/params"
@@ -65,16 +64,28 @@ func Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHas
 	}
 	ws := state.NewWriteSet(st)
 	out := &Output{Receipts: make([]Receipt, len(txs))}
+	var fees canon.U256
 	for i, d := range txs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r, err := applyTx(ws, h, &p, d)
+		r, fee, err := applyTx(ws, h, &p, d)
 		if err != nil {
 			return nil, fmt.Errorf("%w: tx %d (%x): %w", ErrInvalidBlock, i, d.Hash[:8], err)
 		}
 		out.Receipts[i] = r
 		out.GasUsed += r.GasUsed
+		if _, overflow := fees.AddOverflow(&fees.Int, &fee.Int); overflow {
+			return nil, fmt.Errorf("%w: fees overflow", ErrInvalidBlock)
+		}
+	}
+	// The block's fees are paid to its proposer once, after its last
+	// transaction: one account write instead of one per transaction, and
+	// no transaction of the block sees fees of the block.
+	if !fees.IsZero() {
+		if err := credit(ws, h.Proposer, &fees); err != nil {
+			return nil, fmt.Errorf("%w: paying fees: %w", ErrInvalidBlock, err)
+		}
 	}
 	out.Changes = ws.Changes()
 	return out, nil
@@ -171,31 +182,31 @@ func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 
 // applyTx runs one transaction. An error means the transaction is invalid
 // (and so the block); a failed execution is a receipt.
-func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, error) {
+func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, canon.U256, error) {
 	t := &d.Tx
 	if t.ChainID != h.ChainID {
-		return Receipt{}, fmt.Errorf("%w: %w: %q", ErrInvalidTx, ErrChainID, t.ChainID)
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %q", ErrInvalidTx, ErrChainID, t.ChainID)
 	}
 	if t.GasPrice.Lt(&p.MinGasPrice.Int) {
-		return Receipt{}, fmt.Errorf("%w: %w: %s < %s", ErrInvalidTx, ErrGasPrice, t.GasPrice, p.MinGasPrice)
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %s < %s", ErrInvalidTx, ErrGasPrice, t.GasPrice, p.MinGasPrice)
 	}
 	intrinsic := p.TxBaseGas + p.TxByteGas*uint64(len(d.Raw))
 	if t.GasLimit < intrinsic {
-		return Receipt{}, fmt.Errorf("%w: %w: %d < %d", ErrInvalidTx, ErrGasLimit, t.GasLimit, intrinsic)
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %d < %d", ErrInvalidTx, ErrGasLimit, t.GasLimit, intrinsic)
 	}
 	sender, err := loadAccount(ws, d.Sender)
 	if err != nil {
-		return Receipt{}, err
+		return Receipt{}, canon.U256{}, err
 	}
 	if t.Nonce != sender.Nonce {
-		return Receipt{}, fmt.Errorf("%w: %w: %d, account %s is at %d", ErrInvalidTx, ErrNonce, t.Nonce, d.Sender, sender.Nonce)
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %d, account %s is at %d", ErrInvalidTx, ErrNonce, t.Nonce, d.Sender, sender.Nonce)
 	}
 	var maxFee canon.U256
 	if _, overflow := maxFee.MulOverflow(uint256.NewInt(t.GasLimit), &t.GasPrice.Int); overflow || sender.Balance.Lt(&maxFee.Int) {
-		return Receipt{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
 	}
 	if _, ok := t.Payload.Body.(tx.Transfer); !ok {
-		return Receipt{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
+		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
 	}
 
 	// Valid: the nonce bumps and the maximum fee is held whatever happens
@@ -203,7 +214,7 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 	sender.Nonce++
 	sender.Balance.Sub(&sender.Balance.Int, &maxFee.Int)
 	if err := storeAccount(ws, d.Sender, sender); err != nil {
-		return Receipt{}, err
+		return Receipt{}, canon.U256{}, err
 	}
 	gasUsed := intrinsic
 	cp := ws.Checkpoint()
@@ -211,7 +222,7 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 	if err != nil {
 		code, failed := failure(err)
 		if !failed {
-			return Receipt{}, err // the node's own error: abort the block
+			return Receipt{}, canon.U256{}, err // the node's own error: abort the block
 		}
 		ws.RevertTo(cp)
 		r = Receipt{Code: code, Message: err.Error()}
@@ -219,10 +230,11 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 		ws.Commit(cp)
 	}
 	r.GasUsed = gasUsed
-	if err := settleFee(ws, h.Proposer, d, gasUsed, &maxFee); err != nil {
-		return Receipt{}, err
+	fee, err := settleFee(ws, d, gasUsed, &maxFee)
+	if err != nil {
+		return Receipt{}, canon.U256{}, err
 	}
-	return r, nil
+	return r, fee, nil
 }
 
 // execute runs the payload, charging gasUsed as it goes.
@@ -256,20 +268,17 @@ func charge(gasUsed *uint64, limit, cost uint64) error {
 }
 
 // settleFee returns the unused part of the held maximum fee to the sender
-// and pays the rest to the block's proposer.
-func settleFee(ws *state.WriteSet, proposer address.Address, d *tx.Decoded, gasUsed uint64, maxFee *canon.U256) error {
+// and returns the fee, for the proposer.
+func settleFee(ws *state.WriteSet, d *tx.Decoded, gasUsed uint64, maxFee *canon.U256) (canon.U256, error) {
 	var fee, refund canon.U256
 	fee.Mul(uint256.NewInt(gasUsed), &d.Tx.GasPrice.Int) // ≤ maxFee: cannot overflow
 	refund.Sub(&maxFee.Int, &fee.Int)
 	if !refund.IsZero() {
 		if err := credit(ws, d.Sender, &refund); err != nil {
-			return err
+			return canon.U256{}, err
 		}
 	}
-	if fee.IsZero() {
-		return nil
-	}
-	return credit(ws, proposer, &fee)
+	return fee, nil
 }
 
 // paramsAt returns the parameters in force at height: the last change at

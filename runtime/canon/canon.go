@@ -73,3 +73,14 @@ func Unmarshal(data []byte, v any) error {
 	}
 	return nil
 }
+
+// UnmarshalStored decodes bytes this node wrote itself, into state: as
+// strict as Unmarshal about what it accepts, without the re-encoding check
+// (the state tree's root already commits to the exact bytes, and every
+// read of an account pays for the check otherwise).
+func UnmarshalStored(data []byte, v any) error {
+	if err := codec.dec.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %T: %v", ErrEncoding, v, err)
+	}
+	return nil
+}
