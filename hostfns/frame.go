@@ -1,0 +1,96 @@
+package hostfns
+
+import (
+	"errors"
+
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
+)
+
+// Errors that end a contract's call. The runtime turns each into its
+// receipt code; the call's writes are rolled back.
+var (
+	// ErrMemory: a pointer and length outside the contract's memory.
+	ErrMemory = errors.New("hostfns: memory access out of bounds")
+	// ErrRegister: reading a register that is empty, or one outside
+	// 0..MaxRegisters-1.
+	ErrRegister = errors.New("hostfns: bad register")
+	// ErrReadOnly: a write, transfer or event in a query.
+	ErrReadOnly = errors.New("hostfns: not allowed in a query")
+	// ErrLimit: a key, value, event or register beyond its limit.
+	ErrLimit = errors.New("hostfns: over a limit")
+)
+
+// Limits of the host ABI (docs/abi.md). They bound what one call can make
+// the host hold, whatever gas it has.
+const (
+	MaxRegisters     = 64
+	MaxRegisterBytes = 8 << 20 // all registers of a call together
+	MaxKeyBytes      = 1 << 10 // a contract's storage key, as the state allows
+	MaxValueBytes    = 512 << 10
+	MaxEventBytes    = 16 << 10 // an event's type and attributes, encoded
+)
+
+// Context is what a call knows of its circumstances.
+type Context struct {
+	Caller  address.Address // who called: an account, or a contract for a sub-call
+	Self    address.Address // the running contract
+	Origin  address.Address // the account that signed the transaction
+	Funds   canon.U256      // sent with the call, already in Self's balance
+	Height  uint64
+	Time    uint64 // the block's time, ms since the Unix epoch
+	ChainID string
+	TxHash  [32]byte
+}
+
+// Attribute is one key/value pair of an event.
+type Attribute struct {
+	_     struct{} `cbor:",toarray"`
+	Key   string
+	Value []byte
+}
+
+// Env is what a call may do to the chain; the runtime implements it per
+// frame. Storage is the running contract's own. Its methods return errors
+// that end the call (ErrReadOnly, insufficient funds…) or the node's own
+// failures.
+type Env interface {
+	Context() *Context
+	ReadOnly() bool
+	StorageGet(key []byte) ([]byte, bool, error)
+	StorageSet(key, value []byte) (replaced bool, err error)
+	StorageRemove(key []byte) (removed bool, err error)
+	Balance(a address.Address) (canon.U256, error)
+	Transfer(to address.Address, amount canon.U256) error
+	Emit(typ string, attrs []Attribute) error
+}
+
+// Frame is one contract call as the host functions see it: the Env, the
+// input, the registers and the value returned. The runtime makes one per
+// call and passes it as vm.Request.Env.
+type Frame struct {
+	Env   Env
+	Input []byte
+	Gas   *Gas
+
+	// Return is what the contract passed to value_return (nil if it did
+	// not).
+	Return []byte
+
+	registers     [MaxRegisters][]byte
+	set           [MaxRegisters]bool
+	registerBytes int
+}
+
+// setRegister stores b in register r, replacing what it held.
+func (f *Frame) setRegister(r uint32, b []byte) error {
+	if r >= MaxRegisters {
+		return ErrRegister
+	}
+	total := f.registerBytes - len(f.registers[r]) + len(b)
+	if total > MaxRegisterBytes {
+		return ErrLimit
+	}
+	f.registers[r], f.set[r], f.registerBytes = b, true, total
+	return nil
+}

@@ -1,0 +1,249 @@
+package hostfns
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/vm"
+)
+
+// Module is the import module of every host function.
+const Module = "plinth"
+
+const (
+	i32 = vm.I32
+	i64 = vm.I64
+)
+
+// Functions returns the host ABI for a vm.Engine (vm.Config.Host). Each
+// function charges Gas.Base and its own costs before it does anything.
+func Functions() []vm.HostFunc {
+	fns := []struct {
+		name    string
+		params  []vm.ValueType
+		results []vm.ValueType
+		fn      func(c *vm.Caller, f *Frame, stack []uint64)
+	}{
+		// Registers.
+		{"register_len", []vm.ValueType{i32}, []vm.ValueType{i64}, registerLen},
+		{"read_register", []vm.ValueType{i32, i32}, nil, readRegister},
+		// Input and output.
+		{"input", []vm.ValueType{i32}, nil, input},
+		{"value_return", []vm.ValueType{i32, i32}, nil, valueReturn},
+		{"abort", []vm.ValueType{i32, i32}, nil, abort},
+		{"log", []vm.ValueType{i32, i32}, nil, logBytes},
+		// Storage.
+		{"storage_read", []vm.ValueType{i32, i32, i32}, []vm.ValueType{i32}, storageRead},
+		{"storage_write", []vm.ValueType{i32, i32, i32, i32}, []vm.ValueType{i32}, storageWrite},
+		{"storage_remove", []vm.ValueType{i32, i32}, []vm.ValueType{i32}, storageRemove},
+		// Context.
+		{"caller", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return x.Caller[:] })},
+		{"self", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return x.Self[:] })},
+		{"origin", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return x.Origin[:] })},
+		{"funds", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return amount32(&x.Funds) })},
+		{"chain_id", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return []byte(x.ChainID) })},
+		{"tx_hash", []vm.ValueType{i32}, nil, contextBytes(func(x *Context) []byte { return x.TxHash[:] })},
+		{"block_height", nil, []vm.ValueType{i64}, func(c *vm.Caller, f *Frame, s []uint64) { s[0] = f.Env.Context().Height }},
+		{"block_time", nil, []vm.ValueType{i64}, func(c *vm.Caller, f *Frame, s []uint64) { s[0] = f.Env.Context().Time }},
+		// The native token.
+		{"balance", []vm.ValueType{i32, i32}, nil, balance},
+		{"transfer", []vm.ValueType{i32, i32}, nil, transfer},
+		// Events.
+		{"emit", []vm.ValueType{i32, i32, i32, i32}, nil, emit},
+	}
+	out := make([]vm.HostFunc, len(fns))
+	for i, d := range fns {
+		fn := d.fn
+		out[i] = vm.HostFunc{Module: Module, Name: d.name, Params: d.params, Results: d.results,
+			Fn: func(ctx context.Context, c *vm.Caller, stack []uint64) {
+				f, ok := c.Env().(*Frame)
+				if !ok {
+					panic(fmt.Errorf("hostfns: the call has no frame (Request.Env is %T)", c.Env()))
+				}
+				c.Charge(f.Gas.Base)
+				fn(c, f, stack)
+			}}
+	}
+	return out
+}
+
+// fail ends the call with err (the VM returns it from Module.Call).
+func fail(err error) { panic(err) }
+
+// read copies n bytes of the contract's memory at ptr, charging for them
+// first.
+func read(c *vm.Caller, f *Frame, ptr, n uint32) []byte {
+	c.Charge(f.Gas.MemoryPerByte * uint64(n))
+	b, ok := c.Read(ptr, n)
+	if !ok {
+		fail(fmt.Errorf("%w: %d bytes at %d", ErrMemory, n, ptr))
+	}
+	return append([]byte(nil), b...)
+}
+
+// write copies b into the contract's memory at ptr, charging first.
+func write(c *vm.Caller, f *Frame, ptr uint32, b []byte) {
+	c.Charge(f.Gas.MemoryPerByte * uint64(len(b)))
+	if !c.Write(ptr, b) {
+		fail(fmt.Errorf("%w: %d bytes at %d", ErrMemory, len(b), ptr))
+	}
+}
+
+func setRegister(f *Frame, r uint32, b []byte) {
+	if err := f.setRegister(r, b); err != nil {
+		fail(fmt.Errorf("register %d: %w", r, err))
+	}
+}
+
+// envErr ends the call with an error from the Env.
+func envErr(op string, err error) {
+	if err != nil {
+		fail(fmt.Errorf("hostfns: %s: %w", op, err))
+	}
+}
+
+func registerLen(c *vm.Caller, f *Frame, s []uint64) {
+	r := uint32(s[0])
+	if r >= MaxRegisters || !f.set[r] {
+		s[0] = ^uint64(0) // -1: empty
+		return
+	}
+	s[0] = uint64(len(f.registers[r]))
+}
+
+func readRegister(c *vm.Caller, f *Frame, s []uint64) {
+	r, ptr := uint32(s[0]), uint32(s[1])
+	if r >= MaxRegisters || !f.set[r] {
+		fail(fmt.Errorf("%w: register %d is empty", ErrRegister, r))
+	}
+	write(c, f, ptr, f.registers[r])
+}
+
+func input(c *vm.Caller, f *Frame, s []uint64) { setRegister(f, uint32(s[0]), f.Input) }
+
+func valueReturn(c *vm.Caller, f *Frame, s []uint64) {
+	f.Return = read(c, f, uint32(s[0]), uint32(s[1]))
+}
+
+func abort(c *vm.Caller, f *Frame, s []uint64) {
+	msg := read(c, f, uint32(s[0]), min(uint32(s[1]), 1024))
+	c.Abort(string(msg))
+}
+
+func logBytes(c *vm.Caller, f *Frame, s []uint64) {
+	c.Debug(read(c, f, uint32(s[0]), uint32(s[1])))
+}
+
+func storageRead(c *vm.Caller, f *Frame, s []uint64) {
+	kptr, klen, r := uint32(s[0]), uint32(s[1]), uint32(s[2])
+	if klen > MaxKeyBytes {
+		fail(fmt.Errorf("%w: storage key of %d bytes", ErrLimit, klen))
+	}
+	c.Charge(f.Gas.StorageRead)
+	key := read(c, f, kptr, klen)
+	v, ok, err := f.Env.StorageGet(key)
+	envErr("storage_read", err)
+	if !ok {
+		s[0] = 0
+		return
+	}
+	c.Charge(f.Gas.StorageReadPerByte * uint64(len(key)+len(v)))
+	setRegister(f, r, v)
+	s[0] = 1
+}
+
+func storageWrite(c *vm.Caller, f *Frame, s []uint64) {
+	kptr, klen, vptr, vlen := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
+	if klen > MaxKeyBytes || vlen > MaxValueBytes {
+		fail(fmt.Errorf("%w: storage key of %d bytes, value of %d", ErrLimit, klen, vlen))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: storage_write", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageWrite + f.Gas.StorageWritePerByte*uint64(klen+vlen))
+	key, val := read(c, f, kptr, klen), read(c, f, vptr, vlen)
+	replaced, err := f.Env.StorageSet(key, val)
+	envErr("storage_write", err)
+	s[0] = boolResult(replaced)
+}
+
+func storageRemove(c *vm.Caller, f *Frame, s []uint64) {
+	kptr, klen := uint32(s[0]), uint32(s[1])
+	if klen > MaxKeyBytes {
+		fail(fmt.Errorf("%w: storage key of %d bytes", ErrLimit, klen))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: storage_remove", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageRemove)
+	removed, err := f.Env.StorageRemove(read(c, f, kptr, klen))
+	envErr("storage_remove", err)
+	s[0] = boolResult(removed)
+}
+
+func contextBytes(get func(*Context) []byte) func(*vm.Caller, *Frame, []uint64) {
+	return func(c *vm.Caller, f *Frame, s []uint64) {
+		b := get(f.Env.Context())
+		c.Charge(f.Gas.MemoryPerByte * uint64(len(b)))
+		setRegister(f, uint32(s[0]), append([]byte(nil), b...))
+	}
+}
+
+func balance(c *vm.Caller, f *Frame, s []uint64) {
+	c.Charge(f.Gas.Balance)
+	a := readAddress(c, f, uint32(s[0]))
+	bal, err := f.Env.Balance(a)
+	envErr("balance", err)
+	setRegister(f, uint32(s[1]), amount32(&bal))
+}
+
+func transfer(c *vm.Caller, f *Frame, s []uint64) {
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: transfer", ErrReadOnly))
+	}
+	c.Charge(f.Gas.Transfer)
+	to := readAddress(c, f, uint32(s[0]))
+	var amt canon.U256
+	amt.SetBytes32(read(c, f, uint32(s[1]), 32))
+	envErr("transfer", f.Env.Transfer(to, amt))
+}
+
+func emit(c *vm.Caller, f *Frame, s []uint64) {
+	tptr, tlen, aptr, alen := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
+	if uint64(tlen)+uint64(alen) > MaxEventBytes {
+		fail(fmt.Errorf("%w: event of %d bytes", ErrLimit, uint64(tlen)+uint64(alen)))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: emit", ErrReadOnly))
+	}
+	c.Charge(f.Gas.Event + f.Gas.EventPerByte*uint64(tlen+alen))
+	typ := read(c, f, tptr, tlen)
+	var attrs []Attribute
+	if alen > 0 {
+		if err := canon.Unmarshal(read(c, f, aptr, alen), &attrs); err != nil {
+			fail(fmt.Errorf("hostfns: emit: attributes: %w", err))
+		}
+	}
+	envErr("emit", f.Env.Emit(string(typ), attrs))
+}
+
+func readAddress(c *vm.Caller, f *Frame, ptr uint32) address.Address {
+	var a address.Address
+	copy(a[:], read(c, f, ptr, 20))
+	return a
+}
+
+// amount32 is an amount as 32 big-endian bytes, the ABI's form.
+func amount32(u *canon.U256) []byte {
+	b := u.Bytes32()
+	return b[:]
+}
+
+func boolResult(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,264 @@
+package hostfns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/vm"
+	"github.com/plinthchain/plinth/vm/vmtest"
+)
+
+// fakeEnv is an in-memory Env for testing the host functions alone (the
+// runtime's Env over real state is tested in runtime).
+type fakeEnv struct {
+	ctx      Context
+	readOnly bool
+	store    map[string][]byte
+	balances map[address.Address]canon.U256
+	events   []string
+}
+
+func newFakeEnv() *fakeEnv {
+	return &fakeEnv{
+		ctx:      Context{Caller: address.Address{1}, Self: address.Address{2}, Origin: address.Address{3}, Funds: canon.NewU256(77), Height: 9, Time: 1234, ChainID: "c", TxHash: [32]byte{4}},
+		store:    map[string][]byte{"k": []byte("stored")},
+		balances: map[address.Address]canon.U256{{2}: canon.NewU256(1000)},
+	}
+}
+
+func (e *fakeEnv) Context() *Context { return &e.ctx }
+func (e *fakeEnv) ReadOnly() bool    { return e.readOnly }
+func (e *fakeEnv) StorageGet(k []byte) ([]byte, bool, error) {
+	v, ok := e.store[string(k)]
+	return v, ok, nil
+}
+func (e *fakeEnv) StorageSet(k, v []byte) (bool, error) {
+	_, ok := e.store[string(k)]
+	e.store[string(k)] = v
+	return ok, nil
+}
+func (e *fakeEnv) StorageRemove(k []byte) (bool, error) {
+	_, ok := e.store[string(k)]
+	delete(e.store, string(k))
+	return ok, nil
+}
+func (e *fakeEnv) Balance(a address.Address) (canon.U256, error) { return e.balances[a], nil }
+func (e *fakeEnv) Transfer(to address.Address, amt canon.U256) error {
+	from := e.balances[e.ctx.Self]
+	if from.Lt(&amt.Int) {
+		return errors.New("insufficient funds")
+	}
+	from.Sub(&from.Int, &amt.Int)
+	e.balances[e.ctx.Self] = from
+	t := e.balances[to]
+	t.Add(&t.Int, &amt.Int)
+	e.balances[to] = t
+	return nil
+}
+func (e *fakeEnv) Emit(typ string, attrs []Attribute) error {
+	e.events = append(e.events, fmt.Sprintf("%s%v", typ, attrs))
+	return nil
+}
+
+// meteredEngine is an engine whose host functions record what each call
+// of them charged, so a test can compare it with the price list.
+func meteredEngine(t *testing.T, charged *[]uint64) *vm.Engine {
+	t.Helper()
+	fns := Functions()
+	for i := range fns {
+		inner := fns[i].Fn
+		fns[i].Fn = func(ctx context.Context, c *vm.Caller, stack []uint64) {
+			before := c.GasLeft()
+			defer func() { *charged = append(*charged, before-c.GasLeft()) }()
+			inner(ctx, c, stack)
+		}
+	}
+	e, err := vm.NewEngine(context.Background(), vm.Config{Host: fns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	return e
+}
+
+// module wraps body in a contract with every host function imported, one
+// page of memory holding "k" at 0, "value" at 16 and address {2} at 32.
+func module(body string) string {
+	return `(module
+		(import "plinth" "register_len" (func $register_len (param i32) (result i64)))
+		(import "plinth" "read_register" (func $read_register (param i32 i32)))
+		(import "plinth" "input" (func $input (param i32)))
+		(import "plinth" "value_return" (func $value_return (param i32 i32)))
+		(import "plinth" "abort" (func $abort (param i32 i32)))
+		(import "plinth" "log" (func $log (param i32 i32)))
+		(import "plinth" "storage_read" (func $storage_read (param i32 i32 i32) (result i32)))
+		(import "plinth" "storage_write" (func $storage_write (param i32 i32 i32 i32) (result i32)))
+		(import "plinth" "storage_remove" (func $storage_remove (param i32 i32) (result i32)))
+		(import "plinth" "caller" (func $caller (param i32)))
+		(import "plinth" "funds" (func $funds (param i32)))
+		(import "plinth" "block_height" (func $block_height (result i64)))
+		(import "plinth" "balance" (func $balance (param i32 i32)))
+		(import "plinth" "transfer" (func $transfer (param i32 i32)))
+		(import "plinth" "emit" (func $emit (param i32 i32 i32 i32)))
+		(memory 1 1)
+		(data (i32.const 0) "k")
+		(data (i32.const 16) "value")
+		(data (i32.const 32) "\02\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00")
+		(data (i32.const 95) "\05")
+		(data (i32.const 128) "\81\82\61a\41b")
+		(func (export "run") ` + body + `))`
+}
+
+// TestHostFunctions: each host function charges exactly its price, runs
+// out of gas one unit short with nothing changed, and does what it says.
+func TestHostFunctions(t *testing.T) {
+	g := GasV1()
+	cases := []struct {
+		name string
+		body string
+		// want is the host charge of each host call, in order.
+		want  []uint64
+		check func(t *testing.T, e *fakeEnv, f *Frame)
+		// writes: running out of gas must leave the env as it was.
+		writes bool
+	}{
+		{"input and register_len", `(call $input (i32.const 0)) (drop (call $register_len (i32.const 0)))`,
+			[]uint64{g.Base, g.Base}, nil, false},
+		{"read_register", `(call $input (i32.const 3)) (call $read_register (i32.const 3) (i32.const 200))`,
+			[]uint64{g.Base, g.Base + 5*g.MemoryPerByte}, nil, false},
+		{"value_return", `(call $value_return (i32.const 16) (i32.const 5))`,
+			[]uint64{g.Base + 5*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.Return) != "value" {
+					t.Errorf("returned %q", f.Return)
+				}
+			}, false},
+		{"storage_read hit", `(drop (call $storage_read (i32.const 0) (i32.const 1) (i32.const 1)))`,
+			[]uint64{g.Base + g.StorageRead + g.MemoryPerByte + g.StorageReadPerByte*(1+6)}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.registers[1]) != "stored" {
+					t.Errorf("register 1 holds %q", f.registers[1])
+				}
+			}, false},
+		{"storage_read miss", `(drop (call $storage_read (i32.const 16) (i32.const 5) (i32.const 1)))`,
+			[]uint64{g.Base + g.StorageRead + 5*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if f.set[1] {
+					t.Error("a miss filled the register")
+				}
+			}, false},
+		{"storage_write", `(drop (call $storage_write (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 5)))`,
+			[]uint64{g.Base + g.StorageWrite + g.StorageWritePerByte*6 + 6*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(e.store["k"]) != "value" {
+					t.Errorf("stored %q", e.store["k"])
+				}
+			}, true},
+		{"storage_remove", `(drop (call $storage_remove (i32.const 0) (i32.const 1)))`,
+			[]uint64{g.Base + g.StorageRemove + g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if _, ok := e.store["k"]; ok {
+					t.Error("not removed")
+				}
+			}, true},
+		{"caller and funds", `(call $caller (i32.const 0)) (call $funds (i32.const 1))`,
+			[]uint64{g.Base + 20*g.MemoryPerByte, g.Base + 32*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if f.registers[0][0] != 1 || f.registers[1][31] != 77 {
+					t.Errorf("caller %x funds %x", f.registers[0], f.registers[1])
+				}
+			}, false},
+		{"block_height", `(drop (call $block_height))`, []uint64{g.Base}, nil, false},
+		{"balance", `(call $balance (i32.const 32) (i32.const 0))`,
+			[]uint64{g.Base + g.Balance + 20*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if len(f.registers[0]) != 32 || f.registers[0][30] != 3 || f.registers[0][31] != 0xe8 {
+					t.Errorf("balance %x", f.registers[0])
+				}
+			}, false},
+		{"transfer", `(call $transfer (i32.const 32) (i32.const 64))`, // 32 bytes at 64: the amount 5
+			[]uint64{g.Base + g.Transfer + 52*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if b := e.balances[address.Address{2}]; b.Uint64() != 995 {
+					t.Errorf("the contract holds %d after sending 5 of 1000", b.Uint64())
+				}
+			}, true},
+		{"emit", `(call $emit (i32.const 16) (i32.const 5) (i32.const 128) (i32.const 6))`,
+			[]uint64{g.Base + g.Event + g.EventPerByte*11 + 11*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if len(e.events) != 1 {
+					t.Errorf("events %v", e.events)
+				}
+			}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var charged []uint64
+			eng := meteredEngine(t, &charged)
+			src, err := vmtest.Wat(module(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := eng.Deploy(context.Background(), src, vm.DefaultParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := newFakeEnv()
+			f := &Frame{Env: env, Input: []byte("hello"), Gas: &g}
+			res, err := m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(charged) != fmt.Sprint(c.want) {
+				t.Fatalf("charged %v, price list says %v", charged, c.want)
+			}
+			if c.check != nil {
+				c.check(t, env, f)
+			}
+			// One unit short: out of gas, and nothing written.
+			fresh := newFakeEnv()
+			_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: res.GasUsed - 1, Env: &Frame{Env: fresh, Input: []byte("hello"), Gas: &g}})
+			if !errors.Is(err, vm.ErrOutOfGas) {
+				t.Fatalf("one unit short: %v", err)
+			}
+			if c.writes && (fmt.Sprint(fresh.store) != fmt.Sprint(newFakeEnv().store) || len(fresh.events) > 0 || fmt.Sprint(fresh.balances) != fmt.Sprint(newFakeEnv().balances)) {
+				t.Fatal("running out of gas left a write behind")
+			}
+		})
+	}
+}
+
+// TestRefusals: bad pointers, empty registers, writes in a query and
+// oversized keys end the call with their own errors.
+func TestRefusals(t *testing.T) {
+	g := GasV1()
+	var charged []uint64
+	eng := meteredEngine(t, &charged)
+	for _, c := range []struct {
+		name, body string
+		readOnly   bool
+		want       error
+	}{
+		{"pointer past memory", `(call $value_return (i32.const 65530) (i32.const 10))`, false, ErrMemory},
+		{"empty register", `(call $read_register (i32.const 5) (i32.const 0))`, false, ErrRegister},
+		{"register out of range", `(call $input (i32.const 64))`, false, ErrRegister},
+		{"write in a query", `(drop (call $storage_write (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 5)))`, true, ErrReadOnly},
+		{"transfer in a query", `(call $transfer (i32.const 32) (i32.const 64))`, true, ErrReadOnly},
+		{"emit in a query", `(call $emit (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 0))`, true, ErrReadOnly},
+		{"key too long", `(drop (call $storage_read (i32.const 0) (i32.const 2000) (i32.const 0)))`, false, ErrLimit},
+		{"non-canonical attributes", `(call $emit (i32.const 16) (i32.const 5) (i32.const 16) (i32.const 5))`, false, canon.ErrEncoding},
+	} {
+		src, err := vmtest.Wat(module(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := eng.Deploy(context.Background(), src, vm.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := newFakeEnv()
+		env.readOnly = c.readOnly
+		_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: env, Gas: &g}})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if fmt.Sprint(env.store) != fmt.Sprint(newFakeEnv().store) {
+			t.Errorf("%s: the refused call wrote", c.name)
+		}
+	}
+}
