@@ -24,9 +24,9 @@ type fakeEnv struct {
 
 func newFakeEnv() *fakeEnv {
 	return &fakeEnv{
-		ctx:      Context{Caller: address.Address{1}, Self: address.Address{2}, Origin: address.Address{3}, Funds: canon.NewU256(77), Height: 9, Time: 1234, ChainID: "c", TxHash: [32]byte{4}},
+		ctx:      Context{Caller: address.Address{1}, Self: address.Address{9}, Origin: address.Address{3}, Funds: canon.NewU256(77), Height: 9, Time: 1234, ChainID: "c", TxHash: [32]byte{4}},
 		store:    map[string][]byte{"k": []byte("stored")},
-		balances: map[address.Address]canon.U256{{2}: canon.NewU256(1000)},
+		balances: map[address.Address]canon.U256{{2}: canon.NewU256(1000), {9}: canon.NewU256(1000)},
 	}
 }
 
@@ -175,8 +175,8 @@ func TestHostFunctions(t *testing.T) {
 			}, false},
 		{"transfer", `(call $transfer (i32.const 32) (i32.const 64))`, // 32 bytes at 64: the amount 5
 			[]uint64{g.Base + g.Transfer + 52*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
-				if b := e.balances[address.Address{2}]; b.Uint64() != 995 {
-					t.Errorf("the contract holds %d after sending 5 of 1000", b.Uint64())
+				if b, to := e.balances[address.Address{9}], e.balances[address.Address{2}]; b.Uint64() != 995 || to.Uint64() != 1005 {
+					t.Errorf("after sending 5: the contract holds %d, the recipient %d", b.Uint64(), to.Uint64())
 				}
 			}, true},
 		{"emit", `(call $emit (i32.const 16) (i32.const 5) (i32.const 128) (i32.const 6))`,
