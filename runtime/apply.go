@@ -46,7 +46,7 @@ type Output struct {
 // (signatures on all cores); then runs them in order. It depends on
 // nothing but its inputs. The caller checks b.Header.StateRoot against
 // the root of the returned changes (state.Store.Prepare).
-func Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHash [32]byte, b *block.Block) (*Output, error) {
+func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHash [32]byte, b *block.Block) (*Output, error) {
 	h := &b.Header
 	if err := block.CheckChild(parent, parentHash, b); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
@@ -69,7 +69,7 @@ func Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHas
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r, fee, err := applyTx(ws, h, &p, d)
+		r, fee, err := rt.applyTx(ctx, ws, h, &p, d)
 		if err != nil {
 			return nil, fmt.Errorf("%w: tx %d (%x): %w", ErrInvalidBlock, i, d.Hash[:8], err)
 		}
@@ -182,7 +182,7 @@ func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 
 // applyTx runs one transaction. An error means the transaction is invalid
 // (and so the block); a failed execution is a receipt.
-func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, canon.U256, error) {
+func (rt *Runtime) applyTx(ctx context.Context, ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, canon.U256, error) {
 	t := &d.Tx
 	if t.ChainID != h.ChainID {
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %q", ErrInvalidTx, ErrChainID, t.ChainID)
@@ -205,7 +205,9 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 	if _, overflow := maxFee.MulOverflow(uint256.NewInt(t.GasLimit), &t.GasPrice.Int); overflow || sender.Balance.Lt(&maxFee.Int) {
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
 	}
-	if _, ok := t.Payload.Body.(tx.Transfer); !ok {
+	switch t.Payload.Body.(type) {
+	case tx.Transfer, tx.Deploy, tx.Instantiate, tx.Call:
+	default:
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
 	}
 
@@ -218,15 +220,17 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 	}
 	gasUsed := intrinsic
 	cp := ws.Checkpoint()
-	r, err := execute(ws, p, d, &gasUsed)
+	x := &txCall{ctx: ctx, rt: rt, ws: ws, p: p, d: d, height: h.Height, time: h.Time, chainID: h.ChainID, gasUsed: &gasUsed}
+	r, err := x.execute()
 	if err != nil {
 		code, failed := failure(err)
 		if !failed {
 			return Receipt{}, canon.U256{}, err // the node's own error: abort the block
 		}
 		ws.RevertTo(cp)
-		r = Receipt{Code: code, Message: err.Error()}
+		r = Receipt{Code: code, Message: message(code, err)}
 	} else {
+		r.Events = append(x.events, r.Events...)
 		ws.Commit(cp)
 	}
 	r.GasUsed = gasUsed
@@ -238,22 +242,28 @@ func applyTx(ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decode
 }
 
 // execute runs the payload, charging gasUsed as it goes.
-func execute(ws *state.WriteSet, p *params.Params, d *tx.Decoded, gasUsed *uint64) (Receipt, error) {
-	switch body := d.Tx.Payload.Body.(type) {
+func (x *txCall) execute() (Receipt, error) {
+	switch body := x.d.Tx.Payload.Body.(type) {
 	case tx.Transfer:
-		if err := charge(gasUsed, d.Tx.GasLimit, p.TransferGas); err != nil {
+		if err := x.charge(x.p.TransferGas); err != nil {
 			return Receipt{}, err
 		}
-		if err := transfer(ws, d.Sender, body.To, &body.Amount); err != nil {
+		if err := transfer(x.ws, x.d.Sender, body.To, &body.Amount); err != nil {
 			return Receipt{}, err
 		}
 		return Receipt{Events: []Event{{Type: "transfer", Attributes: []Attribute{
-			{Key: "from", Value: d.Sender[:]},
+			{Key: "from", Value: x.d.Sender[:]},
 			{Key: "to", Value: body.To[:]},
 			{Key: "amount", Value: body.Amount.Bytes()},
 		}}}}, nil
+	case tx.Deploy:
+		return x.deploy(body)
+	case tx.Instantiate:
+		return x.instantiate(body)
+	case tx.Call:
+		return x.call(body)
 	}
-	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", d.Tx.Payload.Body.Kind(), ErrUnsupported)
+	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", x.d.Tx.Payload.Body.Kind(), ErrUnsupported)
 }
 
 // charge adds cost to gasUsed, failing with out-of-gas (and using the

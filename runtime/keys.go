@@ -25,3 +25,12 @@ func paramsKey(height uint64) []byte {
 }
 
 func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// Contract records (contract.go).
+const (
+	prefixCode     = 'k' // k ‖ code hash ‖ chunk u32 → a piece of the code
+	prefixCodeMeta = 'K' // K ‖ code hash → code length u32
+	prefixContract = 'c' // c ‖ address → Contract
+	prefixCounter  = 'n' // n ‖ creator → contracts instantiated so far, u64
+	prefixStorage  = 's' // s ‖ contract ‖ key → the contract's value
+)

@@ -3,7 +3,9 @@ package runtime
 import (
 	"errors"
 
+	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/vm"
 )
 
 // Code says how a transaction's execution ended. Codes are protocol: they
@@ -16,6 +18,14 @@ const (
 	CodeOutOfGas          Code = 1
 	CodeInsufficientFunds Code = 2
 	CodeOverflow          Code = 3
+	CodeInvalidCode       Code = 4 // deploy: not a module this chain accepts
+	CodeUnknownCode       Code = 5
+	CodeUnknownContract   Code = 6
+	CodeNoMethod          Code = 7 // not an export, or not callable by a transaction
+	CodeTrap              Code = 8 // the contract trapped (or exhausted its stack)
+	CodeAbort             Code = 9 // the contract called abort: Message is its message
+	CodeMemoryLimit       Code = 10
+	CodeHostError         Code = 11 // a host function refused its arguments
 )
 
 var codeNames = map[Code]string{
@@ -23,6 +33,14 @@ var codeNames = map[Code]string{
 	CodeOutOfGas:          "out of gas",
 	CodeInsufficientFunds: "insufficient funds",
 	CodeOverflow:          "amount overflows",
+	CodeInvalidCode:       "invalid code",
+	CodeUnknownCode:       "unknown code",
+	CodeUnknownContract:   "unknown contract",
+	CodeNoMethod:          "no such method",
+	CodeTrap:              "trap",
+	CodeAbort:             "aborted",
+	CodeMemoryLimit:       "memory limit",
+	CodeHostError:         "host function refused",
 }
 
 func (c Code) String() string {
@@ -60,13 +78,38 @@ type Receipt struct {
 // errors that are not a transaction's failure but the node's (a state
 // read that failed), which abort the block instead.
 func failure(err error) (Code, bool) {
+	var ne *nodeError
+	var abort *vm.AbortError
+	var trap *vm.TrapError
 	switch {
-	case errors.Is(err, errOutOfGas):
+	case errors.As(err, &ne):
+		return 0, false
+	case errors.Is(err, errOutOfGas), errors.Is(err, vm.ErrOutOfGas):
 		return CodeOutOfGas, true
 	case errors.Is(err, ErrInsufficientFunds):
 		return CodeInsufficientFunds, true
 	case errors.Is(err, ErrOverflow):
 		return CodeOverflow, true
+	case errors.Is(err, ErrInvalidCode):
+		return CodeInvalidCode, true
+	case errors.Is(err, ErrUnknownCode):
+		return CodeUnknownCode, true
+	case errors.Is(err, ErrUnknownContract):
+		return CodeUnknownContract, true
+	case errors.Is(err, ErrNoMethod), errors.Is(err, vm.ErrNoExport):
+		return CodeNoMethod, true
+	case errors.As(err, &abort):
+		return CodeAbort, true
+	case errors.Is(err, vm.ErrMemoryLimit):
+		return CodeMemoryLimit, true
+	case errors.As(err, &trap), errors.Is(err, vm.ErrStackExhausted):
+		return CodeTrap, true
+	}
+	var ce *contractError
+	if errors.As(err, &ce) {
+		// Whatever else ends a contract's call (a host function's refusal:
+		// a bad pointer, a register, a limit, a write in a query).
+		return CodeHostError, true
 	}
 	return 0, false
 }
@@ -76,3 +119,26 @@ var errOutOfGas = errors.New("runtime: out of gas")
 // Encode returns the receipt's canonical encoding (what the block store
 // keeps and the conformance vectors compare).
 func (r *Receipt) Encode() ([]byte, error) { return canon.Marshal(r) }
+
+// message is a failed receipt's Message. It must be the same on every node,
+// so it is built from the failure's kind, never from an error's text (a
+// VM error's text carries a stack trace that depends on the engine).
+func message(code Code, err error) string {
+	var abort *vm.AbortError
+	var trap *vm.TrapError
+	switch {
+	case errors.As(err, &abort):
+		return abort.Message
+	case errors.As(err, &trap):
+		return "trap: " + trap.Kind.String()
+	case errors.Is(err, vm.ErrStackExhausted):
+		return "trap: call stack exhausted"
+	case code == CodeHostError:
+		for _, e := range []error{hostfns.ErrMemory, hostfns.ErrRegister, hostfns.ErrReadOnly, hostfns.ErrLimit, canon.ErrEncoding} {
+			if errors.Is(err, e) {
+				return e.Error()
+			}
+		}
+	}
+	return code.String()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -565,3 +566,13 @@ type callerModule struct {
 }
 
 func (c callerModule) Memory() api.Memory { return c.mem }
+
+// HasExport reports whether the module exports a function called name.
+// The instrumenter's own exports (__plinth_…) are not the module's.
+func (m *Module) HasExport(name string) bool {
+	if strings.HasPrefix(name, "__plinth_") {
+		return false
+	}
+	_, ok := m.compiled.ExportedFunctions()[name]
+	return ok
+}

@@ -25,6 +25,7 @@ var ErrStateRoot = errors.New("chain: state root mismatch")
 // Chain is a store with a genesis and a head. It is not safe for
 // concurrent use: one goroutine applies blocks.
 type Chain struct {
+	rt       *runtime.Runtime
 	store    *state.Store
 	genesis  *runtime.Genesis
 	head     block.Header
@@ -34,7 +35,7 @@ type Chain struct {
 // Open opens the chain in store: at genesis if the store is empty, else at
 // its latest block. The store's identity records the genesis hash, so a
 // store is never run against another chain's genesis.
-func Open(store *state.Store, g *runtime.Genesis) (*Chain, error) {
+func Open(store *state.Store, rt *runtime.Runtime, g *runtime.Genesis) (*Chain, error) {
 	gh, err := g.Hash()
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func Open(store *state.Store, g *runtime.Genesis) (*Chain, error) {
 	if err := store.SetGenesis(gh); err != nil {
 		return nil, fmt.Errorf("chain: %w", err)
 	}
-	c := &Chain{store: store, genesis: g}
+	c := &Chain{rt: rt, store: store, genesis: g}
 	if store.Height() == 0 {
 		// The genesis state is never committed on its own (the store's
 		// first height is 1): it is block 1's base, and its root, which
@@ -102,7 +103,7 @@ func (c *Chain) Apply(ctx context.Context, b *block.Block) (*runtime.Output, err
 	if err != nil {
 		return nil, err
 	}
-	out, err := runtime.Apply(ctx, base, &c.head, c.headHash, b)
+	out, err := c.rt.Apply(ctx, base, &c.head, c.headHash, b)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +133,7 @@ func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer
 		},
 		Txs: txs,
 	}
-	out, err := runtime.Apply(ctx, base, &c.head, c.headHash, b)
+	out, err := c.rt.Apply(ctx, base, &c.head, c.headHash, b)
 	if err != nil {
 		return nil, nil, err
 	}

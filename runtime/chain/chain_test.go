@@ -65,7 +65,12 @@ func openChain(t testing.TB, dir string, g *runtime.Genesis) (*Chain, *state.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Open(s, g)
+	rt, err := runtime.New(context.Background(), runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	c, err := Open(s, rt, g)
 	if err != nil {
 		s.Close()
 		t.Fatal(err)
@@ -194,7 +199,7 @@ func TestInvalidBlocks(t *testing.T) {
 		"gas price 0":      {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(0) }), runtime.ErrGasPrice},
 		"gas below base":   {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasLimit = 100 }), runtime.ErrGasLimit},
 		"cannot pay fee":   {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(1_000_000) }), runtime.ErrCannotPay},
-		"not executed yet": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.Payload = tx.Payload{Body: tx.Deploy{Code: []byte{0}}} }), runtime.ErrUnsupported},
+		"not executed yet": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.Payload = tx.Payload{Body: tx.DeviceRevoke{}} }), runtime.ErrUnsupported},
 		"not a tx":         {[]byte{0x80}, canon.ErrEncoding},
 	} {
 		_, _, err := c.Propose(context.Background(), [][]byte{net.transfer(t, 1, 0, 1, 0), tc.raw}, head.Time+1, net.proposer)

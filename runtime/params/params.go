@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/vm"
 )
@@ -21,6 +22,14 @@ type Params struct {
 
 	// VM is the VM's gas schedule and limits (docs/gas.md).
 	VM vm.Params
+	// Host prices the host ABI's functions (docs/gas.md).
+	Host hostfns.Gas
+	// InstantiateGas is creating a contract: its address, its record and
+	// its first instance.
+	InstantiateGas uint64
+	// CodeStorePerByte is charged per byte of deployed code, besides the
+	// VM's compile cost: every node keeps it forever.
+	CodeStorePerByte uint64
 
 	// TxBaseGas is charged to every included transaction: verifying its
 	// signature, reading and writing the sender's account.
@@ -61,6 +70,9 @@ func Version1() Params {
 	return Params{
 		Version:              1,
 		VM:                   vm.ParamsV1(),
+		Host:                 hostfns.GasV1(),
+		InstantiateGas:       100_000,
+		CodeStorePerByte:     50,
 		TxBaseGas:            60_000,
 		TxByteGas:            20,
 		TransferGas:          20_000,
