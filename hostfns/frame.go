@@ -29,6 +29,8 @@ const (
 	MaxKeyBytes      = 1 << 10 // a contract's storage key, as the state allows
 	MaxValueBytes    = 512 << 10
 	MaxEventBytes    = 16 << 10 // an event's type and attributes, encoded
+	MaxMethodBytes   = 128
+	MaxRangeEntries  = 1024 // entries one storage_range returns
 )
 
 // Context is what a call knows of its circumstances.
@@ -63,6 +65,35 @@ type Env interface {
 	Balance(a address.Address) (canon.U256, error)
 	Transfer(to address.Address, amount canon.U256) error
 	Emit(typ string, attrs []Attribute) error
+	// Call runs another contract's method now, with at most gas; readOnly
+	// makes it a query. A failure of the callee is a CallResult with a
+	// non-zero Code (its writes are rolled back, the caller goes on); an
+	// error is the caller's end (or the node's).
+	Call(contract address.Address, method string, input []byte, funds canon.U256, gas uint64, readOnly bool) (CallResult, error)
+	// Dispatch queues a call that runs after the current frame returns,
+	// with the current contract as its caller, atomically with the
+	// transaction.
+	Dispatch(contract address.Address, method string, input []byte, funds canon.U256) error
+	// Range returns up to limit entries of the contract's storage whose
+	// keys start with prefix and come after start (before it, reverse),
+	// and how many keys it visited to find them.
+	Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) (entries []Entry, visited uint64, err error)
+}
+
+// CallResult is how a call of another contract ended.
+type CallResult struct {
+	Return  []byte
+	GasUsed uint64
+	Code    uint32 // 0: success; otherwise the receipt code of the failure
+	Message string
+}
+
+// Entry is a storage key and value (nil value when keys only), encoded
+// for the contract as a CBOR array [key, value].
+type Entry struct {
+	_     struct{} `cbor:",toarray"`
+	Key   []byte
+	Value []byte
 }
 
 // Frame is one contract call as the host functions see it: the Env, the

@@ -52,6 +52,12 @@ func Functions() []vm.HostFunc {
 		{"transfer", []vm.ValueType{i32, i32}, nil, transfer},
 		// Events.
 		{"emit", []vm.ValueType{i32, i32, i32, i32}, nil, emit},
+		// Other contracts.
+		{"call", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, callContract(false)},
+		{"query", []vm.ValueType{i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, queryContract},
+		{"dispatch", []vm.ValueType{i32, i32, i32, i32, i32, i32}, nil, dispatch},
+		// Range reads.
+		{"storage_range", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, storageRange},
 	}
 	out := make([]vm.HostFunc, len(fns))
 	for i, d := range fns {
@@ -246,4 +252,92 @@ func boolResult(b bool) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// Flags of storage_range.
+const (
+	RangeReverse  = 1 << 0
+	RangeKeysOnly = 1 << 1
+)
+
+// callContract: call(contract, method, method_len, input, input_len,
+// funds, reg) -> code. The callee's return value (or, on failure, its
+// message) goes to reg; the code is 0 on success, else the failure's
+// receipt code.
+func callContract(readOnly bool) func(*vm.Caller, *Frame, []uint64) {
+	return func(c *vm.Caller, f *Frame, s []uint64) {
+		cptr, mptr, mlen, iptr, ilen := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3]), uint32(s[4])
+		var funds canon.U256
+		var reg uint32
+		if readOnly {
+			reg = uint32(s[5]) // query has no funds parameter
+		} else {
+			funds.SetBytes32(read(c, f, uint32(s[5]), 32))
+			reg = uint32(s[6])
+		}
+		if mlen > MaxMethodBytes {
+			fail(fmt.Errorf("%w: method name of %d bytes", ErrLimit, mlen))
+		}
+		if !readOnly && f.Env.ReadOnly() {
+			fail(fmt.Errorf("%w: call (a query may only query)", ErrReadOnly))
+		}
+		c.Charge(f.Gas.Call)
+		contract := readAddress(c, f, cptr)
+		method := string(read(c, f, mptr, mlen))
+		input := read(c, f, iptr, ilen)
+		res, err := f.Env.Call(contract, method, input, funds, c.GasLeft(), readOnly || f.Env.ReadOnly())
+		envErr("call", err)
+		c.Charge(res.GasUsed)
+		out := res.Return
+		if res.Code != 0 {
+			out = []byte(res.Message)
+		}
+		setRegister(f, reg, out)
+		s[0] = uint64(res.Code)
+	}
+}
+
+// queryContract: query(contract, method, method_len, input, input_len,
+// reg) -> code: a call that may not write.
+func queryContract(c *vm.Caller, f *Frame, s []uint64) { callContract(true)(c, f, s) }
+
+// dispatch(contract, method, method_len, input, input_len, funds).
+func dispatch(c *vm.Caller, f *Frame, s []uint64) {
+	cptr, mptr, mlen, iptr, ilen, fptr := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3]), uint32(s[4]), uint32(s[5])
+	if mlen > MaxMethodBytes {
+		fail(fmt.Errorf("%w: method name of %d bytes", ErrLimit, mlen))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: dispatch", ErrReadOnly))
+	}
+	c.Charge(f.Gas.Dispatch)
+	contract := readAddress(c, f, cptr)
+	method := string(read(c, f, mptr, mlen))
+	input := read(c, f, iptr, ilen)
+	var funds canon.U256
+	funds.SetBytes32(read(c, f, fptr, 32))
+	envErr("dispatch", f.Env.Dispatch(contract, method, input, funds))
+}
+
+// storageRange(prefix, prefix_len, start, start_len, limit, flags, reg)
+// -> count: up to limit entries after start (an empty start: from the
+// first), as a CBOR array of [key, value] in reg.
+func storageRange(c *vm.Caller, f *Frame, s []uint64) {
+	pptr, plen, sptr, slen, limit, flags, reg := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3]), uint32(s[4]), uint32(s[5]), uint32(s[6])
+	if plen > MaxKeyBytes || slen > MaxKeyBytes || limit > MaxRangeEntries {
+		fail(fmt.Errorf("%w: storage_range prefix %d, start %d bytes, limit %d", ErrLimit, plen, slen, limit))
+	}
+	c.Charge(f.Gas.StorageRange)
+	prefix, start := read(c, f, pptr, plen), read(c, f, sptr, slen)
+	entries, visited, err := f.Env.Range(prefix, start, limit, flags&RangeReverse != 0, flags&RangeKeysOnly != 0)
+	envErr("storage_range", err)
+	var n uint64
+	for _, e := range entries {
+		n += uint64(len(e.Key) + len(e.Value))
+	}
+	c.Charge(f.Gas.StorageRangeEntry*visited + f.Gas.StorageReadPerByte*n)
+	b, err := canon.Marshal(entries)
+	envErr("storage_range", err)
+	setRegister(f, reg, b)
+	s[0] = uint64(len(entries))
 }

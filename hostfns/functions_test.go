@@ -59,6 +59,20 @@ func (e *fakeEnv) Transfer(to address.Address, amt canon.U256) error {
 	e.balances[to] = t
 	return nil
 }
+func (e *fakeEnv) Call(contract address.Address, method string, input []byte, funds canon.U256, gas uint64, readOnly bool) (CallResult, error) {
+	e.events = append(e.events, fmt.Sprintf("call %s %q %q readonly=%v", contract, method, input, readOnly))
+	if method == "bad" {
+		return CallResult{GasUsed: 30, Code: 9, Message: "callee aborted"}, nil
+	}
+	return CallResult{Return: []byte("ret"), GasUsed: 30}, nil
+}
+func (e *fakeEnv) Dispatch(contract address.Address, method string, input []byte, funds canon.U256) error {
+	e.events = append(e.events, fmt.Sprintf("dispatch %q", method))
+	return nil
+}
+func (e *fakeEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]Entry, uint64, error) {
+	return []Entry{{Key: []byte("k"), Value: []byte("stored")}}, 2, nil
+}
 func (e *fakeEnv) Emit(typ string, attrs []Attribute) error {
 	e.events = append(e.events, fmt.Sprintf("%s%v", typ, attrs))
 	return nil
@@ -104,12 +118,17 @@ func module(body string) string {
 		(import "plinth" "balance" (func $balance (param i32 i32)))
 		(import "plinth" "transfer" (func $transfer (param i32 i32)))
 		(import "plinth" "emit" (func $emit (param i32 i32 i32 i32)))
+		(import "plinth" "call" (func $call (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+		(import "plinth" "query" (func $query (param i32 i32 i32 i32 i32 i32) (result i32)))
+		(import "plinth" "dispatch" (func $dispatch (param i32 i32 i32 i32 i32 i32)))
+		(import "plinth" "storage_range" (func $storage_range (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
 		(memory 1 1)
 		(data (i32.const 0) "k")
 		(data (i32.const 16) "value")
 		(data (i32.const 32) "\02\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00")
 		(data (i32.const 95) "\05")
 		(data (i32.const 128) "\81\82\61a\41b")
+		(data (i32.const 140) "bad")
 		(func (export "run") ` + body + `))`
 }
 
@@ -185,6 +204,33 @@ func TestHostFunctions(t *testing.T) {
 					t.Errorf("events %v", e.events)
 				}
 			}, true},
+		{"call", `(drop (call $call (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 64) (i32.const 2)))`,
+			[]uint64{g.Base + g.Call + (32+20+5+1)*g.MemoryPerByte + 30}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.registers[2]) != "ret" || len(e.events) != 1 {
+					t.Errorf("register %q, env saw %v", f.registers[2], e.events)
+				}
+			}, false}, // the callee ran before the caller paid for it: its writes go with the caller's failure, in the runtime
+		{"failed call", `(drop (call $call (i32.const 32) (i32.const 140) (i32.const 3) (i32.const 0) (i32.const 1) (i32.const 64) (i32.const 2)))`,
+			[]uint64{g.Base + g.Call + (32+20+3+1)*g.MemoryPerByte + 30}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.registers[2]) != "callee aborted" {
+					t.Errorf("register %q", f.registers[2])
+				}
+			}, false},
+		{"query", `(drop (call $query (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 2)))`,
+			[]uint64{g.Base + g.Call + (20+5+1)*g.MemoryPerByte + 30}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if len(e.events) != 1 || e.events[0][len(e.events[0])-4:] != "true" {
+					t.Errorf("env saw %v", e.events)
+				}
+			}, false},
+		{"dispatch", `(call $dispatch (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 64))`,
+			[]uint64{g.Base + g.Dispatch + (20+5+1+32)*g.MemoryPerByte}, nil, true},
+		{"storage_range", `(drop (call $storage_range (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0) (i32.const 4)))`,
+			[]uint64{g.Base + g.StorageRange + 1*g.MemoryPerByte + 2*g.StorageRangeEntry + 7*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				var got []Entry
+				if err := canon.Unmarshal(f.registers[4], &got); err != nil || len(got) != 1 || string(got[0].Value) != "stored" {
+					t.Errorf("register 4: %x (%v)", f.registers[4], err)
+				}
+			}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -241,6 +287,9 @@ func TestRefusals(t *testing.T) {
 		{"transfer in a query", `(call $transfer (i32.const 32) (i32.const 64))`, true, ErrReadOnly},
 		{"emit in a query", `(call $emit (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 0))`, true, ErrReadOnly},
 		{"key too long", `(drop (call $storage_read (i32.const 0) (i32.const 2000) (i32.const 0)))`, false, ErrLimit},
+		{"call in a query", `(drop (call $call (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 64) (i32.const 2)))`, true, ErrReadOnly},
+		{"dispatch in a query", `(call $dispatch (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 64))`, true, ErrReadOnly},
+		{"range limit", `(drop (call $storage_range (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 0) (i32.const 4)))`, false, ErrLimit},
 		{"non-canonical attributes", `(call $emit (i32.const 16) (i32.const 5) (i32.const 16) (i32.const 5))`, false, canon.ErrEncoding},
 	} {
 		src, err := vmtest.Wat(module(c.body))

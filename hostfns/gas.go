@@ -21,6 +21,16 @@ type Gas struct {
 	Transfer     uint64 // two account writes
 	Event        uint64 // an event, plus EventPerByte per byte of its type and attributes
 	EventPerByte uint64
+
+	// Call is a synchronous call or query of another contract, besides
+	// the gas the callee uses (charged to the caller when it returns).
+	Call uint64
+	// Dispatch queues a call to run after the current frame.
+	Dispatch uint64
+	// StorageRange is a range read; StorageRangeEntry is charged per key
+	// visited (skipped ones too) and StorageReadPerByte per byte returned.
+	StorageRange      uint64
+	StorageRangeEntry uint64
 }
 
 // GasV1 is the first host price list.
@@ -37,5 +47,9 @@ func GasV1() Gas {
 		Transfer:            20_000,
 		Event:               1_000,
 		EventPerByte:        10,
+		Call:                20_000,
+		Dispatch:            5_000,
+		StorageRange:        2_000,
+		StorageRangeEntry:   500,
 	}
 }

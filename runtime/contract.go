@@ -33,6 +33,8 @@ var (
 	ErrUnknownContract = errors.New("runtime: no contract at that address")
 	ErrNoMethod        = errors.New("runtime: not a callable method")
 	ErrInvalidCode     = errors.New("runtime: code refused")
+	ErrReentrant       = errors.New("runtime: the contract is already on the call stack")
+	ErrCallDepth       = errors.New("runtime: call depth limit")
 )
 
 // codeChunk bounds one stored piece of code: state values are limited to
@@ -117,6 +119,7 @@ type txCall struct {
 	chainID string
 	gasUsed *uint64
 	events  []Event
+	stack   []address.Address // contracts on the call stack, outermost first
 }
 
 func (x *txCall) charge(cost uint64) error { return charge(x.gasUsed, x.d.Tx.GasLimit, cost) }
@@ -168,79 +171,129 @@ func (x *txCall) instantiate(body tx.Instantiate) (Receipt, error) {
 	if err := errors.Join(x.ws.Set(counterKey(sender), binary.BigEndian.AppendUint64(nil, n+1)), x.ws.Set(contractKey(addr), rec)); err != nil {
 		return Receipt{}, &nodeError{err}
 	}
-	if err := transfer(x.ws, sender, addr, &body.Funds); err != nil {
-		return Receipt{}, err
-	}
 	x.events = append(x.events, Event{Type: "instantiate", Attributes: []Attribute{{Key: "contract", Value: addr[:]}, {Key: "code_hash", Value: body.CodeHash[:]}}})
-	r := Receipt{Return: addr[:]}
-	if hasExport(m, "init") {
-		ret, err := x.run(m, addr, sender, "init", body.Init, body.Funds, false)
-		if err != nil {
+	if !m.HasExport("init") {
+		if err := transfer(x.ws, sender, addr, &body.Funds); err != nil {
 			return Receipt{}, err
 		}
-		r.Return = append(addr[:], ret...)
+		return Receipt{Return: addr[:]}, nil
 	}
-	return r, nil
+	ret, err := x.top(addr, "init", body.Init, body.Funds, true)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Return: append(addr[:], ret...)}, nil
 }
 
 func (x *txCall) call(body tx.Call) (Receipt, error) {
-	if !callable(body.Method) {
-		return Receipt{}, fmt.Errorf("%w: %q", ErrNoMethod, body.Method)
-	}
-	c, err := loadContract(x.ws, body.Contract)
-	if err != nil {
-		return Receipt{}, err
-	}
-	m, err := x.rt.module(x.ctx, x.ws, x.p, c.CodeHash)
-	if err != nil {
-		return Receipt{}, err
-	}
-	if !hasExport(m, body.Method) {
-		return Receipt{}, fmt.Errorf("%w: %q", ErrNoMethod, body.Method)
-	}
-	if err := transfer(x.ws, x.d.Sender, body.Contract, &body.Funds); err != nil {
-		return Receipt{}, err
-	}
-	ret, err := x.run(m, body.Contract, x.d.Sender, body.Method, body.Input, body.Funds, false)
+	ret, err := x.top(body.Contract, body.Method, body.Input, body.Funds, false)
 	if err != nil {
 		return Receipt{}, err
 	}
 	return Receipt{Return: ret}, nil
 }
 
-// callable: entry points a transaction may name. init runs once, at
-// instantiation; names starting with "_" are the toolchain's (_start,
-// _initialize) and the VM's (__plinth_…).
+// top runs a transaction's own call of a contract with all its gas left.
+func (x *txCall) top(contract address.Address, method string, input []byte, funds canon.U256, init bool) ([]byte, error) {
+	ret, used, err := x.invoke(contract, x.d.Sender, method, input, funds, x.d.Tx.GasLimit-*x.gasUsed, false, init)
+	*x.gasUsed += used
+	return ret, err
+}
+
+// callable: entry points a transaction or a contract may name. init runs
+// once, at instantiation; names starting with "_" are the toolchain's
+// (_start, _initialize) and the VM's (__plinth_…).
 func callable(method string) bool {
 	return method != "" && method != "init" && !strings.HasPrefix(method, "_")
 }
 
-func hasExport(m *vm.Module, name string) bool { return m.HasExport(name) }
-
-// run calls a contract's export with the gas the transaction has left.
-func (x *txCall) run(m *vm.Module, self, caller address.Address, method string, input []byte, funds canon.U256, readOnly bool) ([]byte, error) {
-	env := &frameEnv{
-		ws: x.ws, readOnly: readOnly, call: x,
-		ctx: hostfns.Context{Caller: caller, Self: self, Origin: x.d.Sender, Funds: funds, Height: x.height, Time: x.time, ChainID: x.chainID, TxHash: x.d.Hash},
-	}
-	f := &hostfns.Frame{Env: env, Input: input, Gas: &x.p.Host}
-	left := x.d.Tx.GasLimit - *x.gasUsed
-	res, err := m.Call(x.ctx, vm.Request{Func: method, Gas: left, Env: f, Time: int64(x.time) * 1_000_000, Seed: seed(x.d.Hash, method)})
-	*x.gasUsed += res.GasUsed
-	if err != nil {
-		var ne *nodeError
-		if errors.As(err, &ne) {
-			return nil, ne
-		}
-		return nil, &contractError{err}
-	}
-	return f.Return, nil
+// dispatched is a call a contract queued to run after its frame returns.
+type dispatched struct {
+	contract address.Address
+	method   string
+	input    []byte
+	funds    canon.U256
 }
 
-// seed derives a call's WASI random seed from the transaction and method:
-// deterministic, different per transaction.
-func seed(txHash [32]byte, method string) [32]byte {
-	return sha256.Sum256(append(append([]byte("plinth/seed\x00"), txHash[:]...), method...))
+// invoke calls contract's method for caller with at most gas: funds move
+// from caller to contract first, the call runs, and then the calls it
+// dispatched, in order, each followed by its own. Its writes (and events)
+// stay only if all of that succeeds; readOnly keeps none. It returns the
+// return value and the gas used, also on failure.
+func (x *txCall) invoke(contract, caller address.Address, method string, input []byte, funds canon.U256, gas uint64, readOnly, init bool) ([]byte, uint64, error) {
+	if !init && !callable(method) {
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoMethod, method)
+	}
+	if len(x.stack) >= int(x.p.MaxCallDepth) {
+		return nil, 0, fmt.Errorf("%w: %d", ErrCallDepth, x.p.MaxCallDepth)
+	}
+	for _, a := range x.stack {
+		if a == contract {
+			return nil, 0, fmt.Errorf("%w: %s", ErrReentrant, contract)
+		}
+	}
+	c, err := loadContract(x.ws, contract)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, err := x.rt.module(x.ctx, x.ws, x.p, c.CodeHash)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !m.HasExport(method) {
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoMethod, method)
+	}
+	cp, events := x.ws.Checkpoint(), len(x.events)
+	undo := func() { x.ws.RevertTo(cp); x.events = x.events[:events] }
+	if !funds.IsZero() {
+		if readOnly {
+			undo()
+			return nil, 0, fmt.Errorf("%w: a query carries no funds", hostfns.ErrReadOnly)
+		}
+		if err := transfer(x.ws, caller, contract, &funds); err != nil {
+			undo()
+			return nil, 0, err
+		}
+	}
+	var queue []dispatched
+	env := &frameEnv{
+		ws: x.ws, readOnly: readOnly, call: x, queue: &queue,
+		ctx: hostfns.Context{Caller: caller, Self: contract, Origin: x.d.Sender, Funds: funds, Height: x.height, Time: x.time, ChainID: x.chainID, TxHash: x.d.Hash},
+	}
+	f := &hostfns.Frame{Env: env, Input: input, Gas: &x.p.Host}
+	x.stack = append(x.stack, contract)
+	res, err := m.Call(x.ctx, vm.Request{Func: method, Gas: gas, Env: f, Time: int64(x.time) * 1_000_000, Seed: seed(x.d.Hash, contract, method)})
+	x.stack = x.stack[:len(x.stack)-1]
+	used := res.GasUsed
+	if err != nil {
+		undo()
+		var ne *nodeError
+		if errors.As(err, &ne) {
+			return nil, used, ne
+		}
+		return nil, used, &contractError{err}
+	}
+	for _, d := range queue {
+		_, u, err := x.invoke(d.contract, contract, d.method, d.input, d.funds, gas-used, false, false)
+		used += u
+		if err != nil {
+			undo()
+			return nil, used, err
+		}
+	}
+	if readOnly {
+		undo()
+	} else {
+		x.ws.Commit(cp)
+	}
+	return f.Return, used, nil
+}
+
+// seed derives a call's WASI random seed from the transaction, contract and
+// method: deterministic, different per transaction.
+func seed(txHash [32]byte, contract address.Address, method string) [32]byte {
+	b := append([]byte("plinth/seed\x00"), txHash[:]...)
+	return sha256.Sum256(append(append(b, contract[:]...), method...))
 }
 
 // contractError is a contract call that ended in failure: a trap, an
@@ -256,6 +309,7 @@ type frameEnv struct {
 	readOnly bool
 	ctx      hostfns.Context
 	call     *txCall
+	queue    *[]dispatched
 }
 
 func (e *frameEnv) Context() *hostfns.Context { return &e.ctx }
@@ -312,4 +366,53 @@ func (e *frameEnv) Emit(typ string, attrs []hostfns.Attribute) error {
 	}
 	e.call.events = append(e.call.events, ev)
 	return nil
+}
+
+func (e *frameEnv) Call(contract address.Address, method string, input []byte, funds canon.U256, gas uint64, readOnly bool) (hostfns.CallResult, error) {
+	ret, used, err := e.call.invoke(contract, e.ctx.Self, method, input, funds, gas, readOnly, false)
+	if err != nil {
+		code, failed := failure(err)
+		if !failed {
+			return hostfns.CallResult{}, err
+		}
+		return hostfns.CallResult{GasUsed: used, Code: uint32(code), Message: message(code, err)}, nil
+	}
+	return hostfns.CallResult{Return: ret, GasUsed: used}, nil
+}
+
+func (e *frameEnv) Dispatch(contract address.Address, method string, input []byte, funds canon.U256) error {
+	if len(*e.queue) >= int(e.call.p.MaxCallDepth)*8 {
+		return fmt.Errorf("%w: more than %d dispatched calls", hostfns.ErrLimit, e.call.p.MaxCallDepth*8)
+	}
+	*e.queue = append(*e.queue, dispatched{contract: contract, method: method, input: bytes.Clone(input), funds: funds})
+	return nil
+}
+
+func (e *frameEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]hostfns.Entry, uint64, error) {
+	base := storageKey(e.ctx.Self, nil)
+	it, err := e.ws.Iterate(append(bytes.Clone(base), prefix...), state.IterOptions{Reverse: reverse, KeysOnly: keysOnly})
+	if err != nil {
+		return nil, 0, &nodeError{err}
+	}
+	defer it.Close()
+	var out []hostfns.Entry
+	var visited uint64
+	for uint32(len(out)) < limit && it.Next() {
+		visited++
+		k := it.Key()[len(base):]
+		if len(start) > 0 {
+			if c := bytes.Compare(k, start); (!reverse && c <= 0) || (reverse && c >= 0) {
+				continue
+			}
+		}
+		e := hostfns.Entry{Key: bytes.Clone(k)}
+		if !keysOnly {
+			e.Value = bytes.Clone(it.Value())
+		}
+		out = append(out, e)
+	}
+	if err := it.Err(); err != nil {
+		return nil, 0, &nodeError{err}
+	}
+	return out, visited, nil
 }

@@ -26,6 +26,8 @@ const (
 	CodeAbort             Code = 9 // the contract called abort: Message is its message
 	CodeMemoryLimit       Code = 10
 	CodeHostError         Code = 11 // a host function refused its arguments
+	CodeReentrant         Code = 12 // a call of a contract already on the call stack
+	CodeCallDepth         Code = 13
 )
 
 var codeNames = map[Code]string{
@@ -41,6 +43,8 @@ var codeNames = map[Code]string{
 	CodeAbort:             "aborted",
 	CodeMemoryLimit:       "memory limit",
 	CodeHostError:         "host function refused",
+	CodeReentrant:         "re-entrant call",
+	CodeCallDepth:         "call depth limit",
 }
 
 func (c Code) String() string {
@@ -98,6 +102,10 @@ func failure(err error) (Code, bool) {
 		return CodeUnknownContract, true
 	case errors.Is(err, ErrNoMethod), errors.Is(err, vm.ErrNoExport):
 		return CodeNoMethod, true
+	case errors.Is(err, ErrReentrant):
+		return CodeReentrant, true
+	case errors.Is(err, ErrCallDepth):
+		return CodeCallDepth, true
 	case errors.As(err, &abort):
 		return CodeAbort, true
 	case errors.Is(err, vm.ErrMemoryLimit):

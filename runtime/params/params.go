@@ -27,6 +27,9 @@ type Params struct {
 	// InstantiateGas is creating a contract: its address, its record and
 	// its first instance.
 	InstantiateGas uint64
+	// MaxCallDepth bounds contracts on the call stack: a transaction's
+	// call, its sub-calls and dispatched calls.
+	MaxCallDepth uint32
 	// CodeStorePerByte is charged per byte of deployed code, besides the
 	// VM's compile cost: every node keeps it forever.
 	CodeStorePerByte uint64
@@ -72,6 +75,7 @@ func Version1() Params {
 		VM:                   vm.ParamsV1(),
 		Host:                 hostfns.GasV1(),
 		InstantiateGas:       100_000,
+		MaxCallDepth:         8,
 		CodeStorePerByte:     50,
 		TxBaseGas:            60_000,
 		TxByteGas:            20,
@@ -106,6 +110,9 @@ func (p *Params) Validate() error {
 	}
 	if p.MaxBlockGas < p.TxBaseGas+p.TransferGas {
 		errs = append(errs, fmt.Errorf("MaxBlockGas %d fits no transfer", p.MaxBlockGas))
+	}
+	if p.MaxCallDepth == 0 {
+		errs = append(errs, errors.New("MaxCallDepth is 0"))
 	}
 	if p.AttestationWindow == 0 {
 		errs = append(errs, errors.New("AttestationWindow is 0"))
