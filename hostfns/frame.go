@@ -74,6 +74,12 @@ type Env interface {
 	// with the current contract as its caller, atomically with the
 	// transaction.
 	Dispatch(contract address.Address, method string, input []byte, funds canon.U256) error
+	// DispatchMigrate queues moving contract (which the current contract
+	// must administer) to other code, after the current frame returns.
+	DispatchMigrate(contract address.Address, codeHash [32]byte, input []byte) error
+	// SetAdmin makes admin (nil: nobody, for good) the admin of contract,
+	// which the current contract must administer.
+	SetAdmin(contract address.Address, admin *address.Address) error
 	// Range returns up to limit entries of the contract's storage whose
 	// keys start with prefix and come after start (before it, reverse),
 	// and how many keys it visited to find them.

@@ -56,6 +56,10 @@ func Functions() []vm.HostFunc {
 		{"call", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, callContract(false)},
 		{"query", []vm.ValueType{i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, queryContract},
 		{"dispatch", []vm.ValueType{i32, i32, i32, i32, i32, i32}, nil, dispatch},
+		// Administering contracts.
+		{"dispatch_migrate", []vm.ValueType{i32, i32, i32, i32}, nil, dispatchMigrate},
+		{"update_admin", []vm.ValueType{i32, i32}, nil, updateAdmin},
+		{"clear_admin", []vm.ValueType{i32}, nil, clearAdmin},
 		// Range reads.
 		{"storage_range", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, storageRange},
 	}
@@ -340,4 +344,37 @@ func storageRange(c *vm.Caller, f *Frame, s []uint64) {
 	envErr("storage_range", err)
 	setRegister(f, reg, b)
 	s[0] = uint64(len(entries))
+}
+
+// dispatchMigrate(contract, code_hash, input, input_len): queued like a
+// dispatched call, so a contract may migrate itself.
+func dispatchMigrate(c *vm.Caller, f *Frame, s []uint64) {
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: dispatch_migrate", ErrReadOnly))
+	}
+	c.Charge(f.Gas.Dispatch)
+	contract := readAddress(c, f, uint32(s[0]))
+	var h [32]byte
+	copy(h[:], read(c, f, uint32(s[1]), 32))
+	input := read(c, f, uint32(s[2]), uint32(s[3]))
+	envErr("dispatch_migrate", f.Env.DispatchMigrate(contract, h, input))
+}
+
+// updateAdmin(contract, admin).
+func updateAdmin(c *vm.Caller, f *Frame, s []uint64) {
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: update_admin", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageWrite)
+	contract, admin := readAddress(c, f, uint32(s[0])), readAddress(c, f, uint32(s[1]))
+	envErr("update_admin", f.Env.SetAdmin(contract, &admin))
+}
+
+// clearAdmin(contract): nobody may migrate it again.
+func clearAdmin(c *vm.Caller, f *Frame, s []uint64) {
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: clear_admin", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageWrite)
+	envErr("clear_admin", f.Env.SetAdmin(readAddress(c, f, uint32(s[0])), nil))
 }

@@ -70,6 +70,14 @@ func (e *fakeEnv) Dispatch(contract address.Address, method string, input []byte
 	e.events = append(e.events, fmt.Sprintf("dispatch %q", method))
 	return nil
 }
+func (e *fakeEnv) DispatchMigrate(contract address.Address, codeHash [32]byte, input []byte) error {
+	e.events = append(e.events, "migrate")
+	return nil
+}
+func (e *fakeEnv) SetAdmin(contract address.Address, admin *address.Address) error {
+	e.events = append(e.events, fmt.Sprintf("admin %v", admin))
+	return nil
+}
 func (e *fakeEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]Entry, uint64, error) {
 	return []Entry{{Key: []byte("k"), Value: []byte("stored")}}, 2, nil
 }

@@ -206,7 +206,7 @@ func (rt *Runtime) applyTx(ctx context.Context, ws *state.WriteSet, h *block.Hea
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
 	}
 	switch t.Payload.Body.(type) {
-	case tx.Transfer, tx.Deploy, tx.Instantiate, tx.Call:
+	case tx.Transfer, tx.Deploy, tx.Instantiate, tx.Call, tx.Migrate:
 	default:
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
 	}
@@ -262,6 +262,8 @@ func (x *txCall) execute() (Receipt, error) {
 		return x.instantiate(body)
 	case tx.Call:
 		return x.call(body)
+	case tx.Migrate:
+		return x.migrateTx(body)
 	}
 	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", x.d.Tx.Payload.Body.Kind(), ErrUnsupported)
 }

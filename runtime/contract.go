@@ -35,6 +35,7 @@ var (
 	ErrInvalidCode     = errors.New("runtime: code refused")
 	ErrReentrant       = errors.New("runtime: the contract is already on the call stack")
 	ErrCallDepth       = errors.New("runtime: call depth limit")
+	ErrNotAdmin        = errors.New("runtime: only the contract's admin may")
 )
 
 // codeChunk bounds one stored piece of code: state values are limited to
@@ -193,6 +194,78 @@ func (x *txCall) call(body tx.Call) (Receipt, error) {
 	return Receipt{Return: ret}, nil
 }
 
+// migrateTx is the Migrate payload: the sender must be the admin.
+func (x *txCall) migrateTx(body tx.Migrate) (Receipt, error) {
+	used, err := x.migrate(x.d.Sender, body.Contract, body.CodeHash, body.Input, x.d.Tx.GasLimit-*x.gasUsed)
+	*x.gasUsed += used
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Events: []Event{{Type: "migrate", Attributes: []Attribute{{Key: "contract", Value: body.Contract[:]}, {Key: "code_hash", Value: body.CodeHash[:]}}}}}, nil
+}
+
+// migrate moves contract to other stored code, for caller, who must be its
+// admin, then runs the new code's migrate export (if it has one) with
+// input. Its state stays; all of it rolls back if migrate fails.
+func (x *txCall) migrate(caller, contract address.Address, codeHash [32]byte, input []byte, gas uint64) (uint64, error) {
+	c, err := loadContract(x.ws, contract)
+	if err != nil {
+		return 0, err
+	}
+	if len(c.Admin) != 20 || address.Address(c.Admin) != caller {
+		return 0, fmt.Errorf("%w: migrate %s (caller %s)", ErrNotAdmin, contract, caller)
+	}
+	m, err := x.rt.module(x.ctx, x.ws, x.p, codeHash)
+	if err != nil {
+		return 0, err
+	}
+	cp, events := x.ws.Checkpoint(), len(x.events)
+	c.CodeHash = codeHash
+	if err := x.storeContract(contract, c); err != nil {
+		return 0, err
+	}
+	if !m.HasExport("migrate") {
+		x.ws.Commit(cp)
+		return 0, nil
+	}
+	_, used, err := x.invoke(contract, caller, "migrate", input, canon.U256{}, gas, false, true)
+	if err != nil {
+		x.ws.RevertTo(cp)
+		x.events = x.events[:events]
+		return used, err
+	}
+	x.ws.Commit(cp)
+	return used, nil
+}
+
+func (x *txCall) storeContract(a address.Address, c Contract) error {
+	b, err := canon.Marshal(c)
+	if err == nil {
+		err = x.ws.Set(contractKey(a), b)
+	}
+	if err != nil {
+		return &nodeError{err}
+	}
+	return nil
+}
+
+// setAdmin changes contract's admin (nil: none, for good), for caller,
+// who must be its admin.
+func (x *txCall) setAdmin(caller, contract address.Address, admin *address.Address) error {
+	c, err := loadContract(x.ws, contract)
+	if err != nil {
+		return err
+	}
+	if len(c.Admin) != 20 || address.Address(c.Admin) != caller {
+		return fmt.Errorf("%w: change the admin of %s (caller %s)", ErrNotAdmin, contract, caller)
+	}
+	c.Admin = nil
+	if admin != nil {
+		c.Admin = admin[:]
+	}
+	return x.storeContract(contract, c)
+}
+
 // top runs a transaction's own call of a contract with all its gas left.
 func (x *txCall) top(contract address.Address, method string, input []byte, funds canon.U256, init bool) ([]byte, error) {
 	ret, used, err := x.invoke(contract, x.d.Sender, method, input, funds, x.d.Tx.GasLimit-*x.gasUsed, false, init)
@@ -201,10 +274,11 @@ func (x *txCall) top(contract address.Address, method string, input []byte, fund
 }
 
 // callable: entry points a transaction or a contract may name. init runs
-// once, at instantiation; names starting with "_" are the toolchain's
-// (_start, _initialize) and the VM's (__plinth_…).
+// once, at instantiation, and migrate when the contract moves to new code;
+// names starting with "_" are the toolchain's (_start, _initialize) and the
+// VM's (__plinth_…).
 func callable(method string) bool {
-	return method != "" && method != "init" && !strings.HasPrefix(method, "_")
+	return method != "" && method != "init" && method != "migrate" && !strings.HasPrefix(method, "_")
 }
 
 // dispatched is a call a contract queued to run after its frame returns.
@@ -213,6 +287,9 @@ type dispatched struct {
 	method   string
 	input    []byte
 	funds    canon.U256
+	// migrate: move contract to codeHash (method and funds unused).
+	migrate  bool
+	codeHash [32]byte
 }
 
 // invoke calls contract's method for caller with at most gas: funds move
@@ -274,7 +351,12 @@ func (x *txCall) invoke(contract, caller address.Address, method string, input [
 		return nil, used, &contractError{err}
 	}
 	for _, d := range queue {
-		_, u, err := x.invoke(d.contract, contract, d.method, d.input, d.funds, gas-used, false, false)
+		var u uint64
+		if d.migrate {
+			u, err = x.migrate(contract, d.contract, d.codeHash, d.input, gas-used)
+		} else {
+			_, u, err = x.invoke(d.contract, contract, d.method, d.input, d.funds, gas-used, false, false)
+		}
 		used += u
 		if err != nil {
 			undo()
@@ -415,4 +497,16 @@ func (e *frameEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly b
 		return nil, 0, &nodeError{err}
 	}
 	return out, visited, nil
+}
+
+func (e *frameEnv) DispatchMigrate(contract address.Address, codeHash [32]byte, input []byte) error {
+	if len(*e.queue) >= int(e.call.p.MaxCallDepth)*8 {
+		return fmt.Errorf("%w: more than %d dispatched calls", hostfns.ErrLimit, e.call.p.MaxCallDepth*8)
+	}
+	*e.queue = append(*e.queue, dispatched{contract: contract, input: bytes.Clone(input), migrate: true, codeHash: codeHash})
+	return nil
+}
+
+func (e *frameEnv) SetAdmin(contract address.Address, admin *address.Address) error {
+	return e.call.setAdmin(e.ctx.Self, contract, admin)
 }

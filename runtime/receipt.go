@@ -28,6 +28,7 @@ const (
 	CodeHostError         Code = 11 // a host function refused its arguments
 	CodeReentrant         Code = 12 // a call of a contract already on the call stack
 	CodeCallDepth         Code = 13
+	CodeNotAdmin          Code = 14
 )
 
 var codeNames = map[Code]string{
@@ -45,6 +46,7 @@ var codeNames = map[Code]string{
 	CodeHostError:         "host function refused",
 	CodeReentrant:         "re-entrant call",
 	CodeCallDepth:         "call depth limit",
+	CodeNotAdmin:          "not the admin",
 }
 
 func (c Code) String() string {
@@ -106,6 +108,8 @@ func failure(err error) (Code, bool) {
 		return CodeReentrant, true
 	case errors.Is(err, ErrCallDepth):
 		return CodeCallDepth, true
+	case errors.Is(err, ErrNotAdmin):
+		return CodeNotAdmin, true
 	case errors.As(err, &abort):
 		return CodeAbort, true
 	case errors.Is(err, vm.ErrMemoryLimit):
