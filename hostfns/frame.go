@@ -30,7 +30,8 @@ const (
 	MaxValueBytes    = 512 << 10
 	MaxEventBytes    = 16 << 10 // an event's type and attributes, encoded
 	MaxMethodBytes   = 128
-	MaxRangeEntries  = 1024 // entries one storage_range returns
+	MaxRangeEntries  = 1024     // entries one storage_range returns
+	MaxSystemBytes   = 64 << 10 // encoded parameters or validator set
 )
 
 // Context is what a call knows of its circumstances.
@@ -80,6 +81,11 @@ type Env interface {
 	// SetAdmin makes admin (nil: nobody, for good) the admin of contract,
 	// which the current contract must administer.
 	SetAdmin(contract address.Address, admin *address.Address) error
+	// SetParams schedules the encoded parameters from height on;
+	// SetValidators replaces the validator set from the next block. Only
+	// the privileged address genesis names may.
+	SetParams(encoded []byte, height uint64) error
+	SetValidators(encoded []byte) error
 	// Range returns up to limit entries of the contract's storage whose
 	// keys start with prefix and come after start (before it, reverse),
 	// and how many keys it visited to find them.

@@ -60,6 +60,9 @@ func Functions() []vm.HostFunc {
 		{"dispatch_migrate", []vm.ValueType{i32, i32, i32, i32}, nil, dispatchMigrate},
 		{"update_admin", []vm.ValueType{i32, i32}, nil, updateAdmin},
 		{"clear_admin", []vm.ValueType{i32}, nil, clearAdmin},
+		// Privileged system calls.
+		{"set_params", []vm.ValueType{i32, i32, i64}, nil, setParams},
+		{"set_validators", []vm.ValueType{i32, i32}, nil, setValidators},
 		// Range reads.
 		{"storage_range", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, storageRange},
 	}
@@ -377,4 +380,32 @@ func clearAdmin(c *vm.Caller, f *Frame, s []uint64) {
 	}
 	c.Charge(f.Gas.StorageWrite)
 	envErr("clear_admin", f.Env.SetAdmin(readAddress(c, f, uint32(s[0])), nil))
+}
+
+// setParams(ptr, len, height): schedule parameters (canonical CBOR of
+// runtime/params.Params) from a later height.
+func setParams(c *vm.Caller, f *Frame, s []uint64) {
+	ptr, n, height := uint32(s[0]), uint32(s[1]), s[2]
+	if n > MaxSystemBytes {
+		fail(fmt.Errorf("%w: parameters of %d bytes", ErrLimit, n))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: set_params", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageWrite + f.Gas.StorageWritePerByte*uint64(n))
+	envErr("set_params", f.Env.SetParams(read(c, f, ptr, n), height))
+}
+
+// setValidators(ptr, len): the validator set (canonical CBOR) from the
+// next block.
+func setValidators(c *vm.Caller, f *Frame, s []uint64) {
+	ptr, n := uint32(s[0]), uint32(s[1])
+	if n > MaxSystemBytes {
+		fail(fmt.Errorf("%w: validator set of %d bytes", ErrLimit, n))
+	}
+	if f.Env.ReadOnly() {
+		fail(fmt.Errorf("%w: set_validators", ErrReadOnly))
+	}
+	c.Charge(f.Gas.StorageWrite + f.Gas.StorageWritePerByte*uint64(n))
+	envErr("set_validators", f.Env.SetValidators(read(c, f, ptr, n)))
 }

@@ -78,6 +78,8 @@ func (e *fakeEnv) SetAdmin(contract address.Address, admin *address.Address) err
 	e.events = append(e.events, fmt.Sprintf("admin %v", admin))
 	return nil
 }
+func (e *fakeEnv) SetParams(b []byte, height uint64) error { return nil }
+func (e *fakeEnv) SetValidators(b []byte) error            { return nil }
 func (e *fakeEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]Entry, uint64, error) {
 	return []Entry{{Key: []byte("k"), Value: []byte("stored")}}, 2, nil
 }

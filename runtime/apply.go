@@ -55,7 +55,7 @@ func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Hea
 	if err != nil {
 		return nil, err
 	}
-	if err := checkInForce(st, h, &p); err != nil {
+	if err := checkInForce(st, h); err != nil {
 		return nil, err
 	}
 	txs, err := decodeAll(ctx, b, &p)
@@ -93,22 +93,15 @@ func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Hea
 
 // checkInForce checks the header's parameter and validator hashes against
 // those in force, and the block's size limits.
-func checkInForce(st state.Reader, h *block.Header, p *params.Params) error {
-	ph, err := p.Hash()
+func checkInForce(st state.Reader, h *block.Header) error {
+	ph, vh, err := InForce(st, h.Height)
 	if err != nil {
 		return err
 	}
 	if h.ParamsHash != ph {
 		return fmt.Errorf("%w: params hash %x, in force %x", ErrInvalidBlock, h.ParamsHash[:8], ph[:8])
 	}
-	vb, ok, err := st.Get([]byte{prefixValidators})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("runtime: no validator set in state")
-	}
-	if vh := tagged("plinth/validators\x00", vb); h.ValidatorsHash != vh {
+	if h.ValidatorsHash != vh {
 		return fmt.Errorf("%w: validators hash %x, in force %x", ErrInvalidBlock, h.ValidatorsHash[:8], vh[:8])
 	}
 	return nil
@@ -291,6 +284,27 @@ func settleFee(ws *state.WriteSet, d *tx.Decoded, gasUsed uint64, maxFee *canon.
 		}
 	}
 	return fee, nil
+}
+
+// InForce returns the hashes a header at height must carry over the state
+// st after its parent: of the parameters and of the validator set in force.
+func InForce(st state.Reader, height uint64) (paramsHash, validatorsHash [32]byte, err error) {
+	p, err := paramsAt(st, height)
+	if err != nil {
+		return
+	}
+	if paramsHash, err = p.Hash(); err != nil {
+		return
+	}
+	vb, ok, err := st.Get([]byte{prefixValidators})
+	if err != nil {
+		return
+	}
+	if !ok {
+		err = fmt.Errorf("runtime: no validator set in state")
+		return
+	}
+	return paramsHash, tagged("plinth/validators\x00", vb), nil
 }
 
 // paramsAt returns the parameters in force at height: the last change at

@@ -36,6 +36,8 @@ var (
 	ErrReentrant       = errors.New("runtime: the contract is already on the call stack")
 	ErrCallDepth       = errors.New("runtime: call depth limit")
 	ErrNotAdmin        = errors.New("runtime: only the contract's admin may")
+	ErrNotPrivileged   = errors.New("runtime: only the privileged address may")
+	ErrBadSystemCall   = errors.New("runtime: system call refused")
 )
 
 // codeChunk bounds one stored piece of code: state values are limited to
@@ -509,4 +511,54 @@ func (e *frameEnv) DispatchMigrate(contract address.Address, codeHash [32]byte, 
 
 func (e *frameEnv) SetAdmin(contract address.Address, admin *address.Address) error {
 	return e.call.setAdmin(e.ctx.Self, contract, admin)
+}
+
+// privileged checks that the running contract is the address genesis
+// named for the system calls.
+func (e *frameEnv) privileged(op string) error {
+	g, ok, err := e.ws.Get([]byte(keyGovernance))
+	if err != nil {
+		return &nodeError{err}
+	}
+	if !ok || len(g) != 20 || address.Address(g) != e.ctx.Self {
+		return fmt.Errorf("%w: %s by %s", ErrNotPrivileged, op, e.ctx.Self)
+	}
+	return nil
+}
+
+func (e *frameEnv) SetParams(encoded []byte, height uint64) error {
+	if err := e.privileged("set_params"); err != nil {
+		return err
+	}
+	if height <= e.ctx.Height {
+		return fmt.Errorf("%w: parameters from height %d, which is not after %d", ErrBadSystemCall, height, e.ctx.Height)
+	}
+	p, err := params.Decode(encoded)
+	if err == nil {
+		err = p.Validate()
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSystemCall, err)
+	}
+	if err := e.ws.Set(paramsKey(height), bytes.Clone(encoded)); err != nil {
+		return &nodeError{err}
+	}
+	return nil
+}
+
+func (e *frameEnv) SetValidators(encoded []byte) error {
+	if err := e.privileged("set_validators"); err != nil {
+		return err
+	}
+	var vs []Validator
+	if err := canon.Unmarshal(encoded, &vs); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSystemCall, err)
+	}
+	if err := checkValidators(vs); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSystemCall, err)
+	}
+	if err := e.ws.Set([]byte{prefixValidators}, bytes.Clone(encoded)); err != nil {
+		return &nodeError{err}
+	}
+	return nil
 }

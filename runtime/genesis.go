@@ -121,8 +121,8 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 		}
 		g.Validators = append(g.Validators, Validator{PublicKey: pub, Power: v.Power, Name: v.Name})
 	}
-	if len(g.Validators) == 0 {
-		errs = append(errs, fmt.Errorf("no validators"))
+	if err := checkValidators(g.Validators); err != nil {
+		errs = append(errs, err)
 	}
 	if len(j.Params) > 0 {
 		// Omitted fields keep Version1's values.
@@ -213,4 +213,26 @@ func tagged(tag string, b []byte) [32]byte {
 	var out [32]byte
 	s.Sum(out[:0])
 	return out
+}
+
+// checkValidators checks a validator set: not empty, 32-byte keys, no key
+// twice, no zero power.
+func checkValidators(vs []Validator) error {
+	if len(vs) == 0 {
+		return errors.New("no validators")
+	}
+	seen := map[string]bool{}
+	for i, v := range vs {
+		if len(v.PublicKey) != ed25519.PublicKeySize {
+			return fmt.Errorf("validator %d: key of %d bytes", i, len(v.PublicKey))
+		}
+		if v.Power == 0 {
+			return fmt.Errorf("validator %d: power 0", i)
+		}
+		if seen[string(v.PublicKey)] {
+			return fmt.Errorf("validator %d: key listed twice", i)
+		}
+		seen[string(v.PublicKey)] = true
+	}
+	return nil
 }

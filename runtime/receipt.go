@@ -29,6 +29,8 @@ const (
 	CodeReentrant         Code = 12 // a call of a contract already on the call stack
 	CodeCallDepth         Code = 13
 	CodeNotAdmin          Code = 14
+	CodeNotPrivileged     Code = 15
+	CodeBadSystemCall     Code = 16
 )
 
 var codeNames = map[Code]string{
@@ -47,6 +49,8 @@ var codeNames = map[Code]string{
 	CodeReentrant:         "re-entrant call",
 	CodeCallDepth:         "call depth limit",
 	CodeNotAdmin:          "not the admin",
+	CodeNotPrivileged:     "not privileged",
+	CodeBadSystemCall:     "system call refused",
 }
 
 func (c Code) String() string {
@@ -110,6 +114,10 @@ func failure(err error) (Code, bool) {
 		return CodeCallDepth, true
 	case errors.Is(err, ErrNotAdmin):
 		return CodeNotAdmin, true
+	case errors.Is(err, ErrNotPrivileged):
+		return CodeNotPrivileged, true
+	case errors.Is(err, ErrBadSystemCall):
+		return CodeBadSystemCall, true
 	case errors.As(err, &abort):
 		return CodeAbort, true
 	case errors.Is(err, vm.ErrMemoryLimit):

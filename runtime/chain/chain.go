@@ -125,11 +125,15 @@ func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer
 	if err != nil {
 		return nil, nil, err
 	}
+	ph, vh, err := runtime.InForce(base, c.head.Height+1)
+	if err != nil {
+		return nil, nil, err
+	}
 	b := &block.Block{
 		Header: block.Header{
 			Version: block.ProtocolVersion, ChainID: c.head.ChainID, Height: c.head.Height + 1, Time: time,
 			Proposer: proposer, ParentHash: c.headHash, TxsRoot: block.TxsRoot(txs),
-			ValidatorsHash: c.head.ValidatorsHash, ParamsHash: c.head.ParamsHash,
+			ValidatorsHash: vh, ParamsHash: ph,
 		},
 		Txs: txs,
 	}
