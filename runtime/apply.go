@@ -176,6 +176,12 @@ func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 // applyTx runs one transaction. An error means the transaction is invalid
 // (and so the block); a failed execution is a receipt.
 func (rt *Runtime) applyTx(ctx context.Context, ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded) (Receipt, canon.U256, error) {
+	return rt.applyTxWith(ctx, ws, h, p, d, &txCall{})
+}
+
+// applyTxWith is applyTx with the execution state x, which a simulation
+// keeps to read the debug log.
+func (rt *Runtime) applyTxWith(ctx context.Context, ws *state.WriteSet, h *block.Header, p *params.Params, d *tx.Decoded, x *txCall) (Receipt, canon.U256, error) {
 	t := &d.Tx
 	if t.ChainID != h.ChainID {
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %q", ErrInvalidTx, ErrChainID, t.ChainID)
@@ -213,7 +219,7 @@ func (rt *Runtime) applyTx(ctx context.Context, ws *state.WriteSet, h *block.Hea
 	}
 	gasUsed := intrinsic
 	cp := ws.Checkpoint()
-	x := &txCall{ctx: ctx, rt: rt, ws: ws, p: p, d: d, height: h.Height, time: h.Time, chainID: h.ChainID, gasUsed: &gasUsed}
+	*x = txCall{ctx: ctx, rt: rt, ws: ws, p: p, d: d, height: h.Height, time: h.Time, chainID: h.ChainID, gasUsed: &gasUsed}
 	r, err := x.execute()
 	if err != nil {
 		code, failed := failure(err)

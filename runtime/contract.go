@@ -123,6 +123,7 @@ type txCall struct {
 	gasUsed *uint64
 	events  []Event
 	stack   []address.Address // contracts on the call stack, outermost first
+	log     []byte            // the calls' debug output (not consensus)
 }
 
 func (x *txCall) charge(cost uint64) error { return charge(x.gasUsed, x.d.Tx.GasLimit, cost) }
@@ -343,6 +344,9 @@ func (x *txCall) invoke(contract, caller address.Address, method string, input [
 	x.stack = append(x.stack, contract)
 	res, err := m.Call(x.ctx, vm.Request{Func: method, Gas: gas, Env: f, Time: int64(x.time) * 1_000_000, Seed: seed(x.d.Hash, contract, method)})
 	x.stack = x.stack[:len(x.stack)-1]
+	if len(x.log) < vm.MaxDebugLog {
+		x.log = append(x.log, res.Log...)
+	}
 	used := res.GasUsed
 	if err != nil {
 		undo()

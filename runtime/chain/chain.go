@@ -192,3 +192,21 @@ func merge(genesis, block []state.Change) []state.Change {
 	}
 	return out
 }
+
+// Simulate dry-runs t from sender on the head's state (runtime.Simulate).
+func (c *Chain) Simulate(ctx context.Context, sender address.Address, t *tx.Tx) (*runtime.Simulation, error) {
+	base, _, err := c.base()
+	if err != nil {
+		return nil, err
+	}
+	return c.rt.Simulate(ctx, base, &c.head, sender, t)
+}
+
+// Query calls a contract read-only on the head's state (runtime.Query).
+func (c *Chain) Query(ctx context.Context, contract address.Address, method string, input []byte, gasCap uint64) ([]byte, uint64, []byte, error) {
+	base, _, err := c.base()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	return c.rt.Query(ctx, base, &c.head, contract, method, input, gasCap)
+}

@@ -16,7 +16,8 @@ import (
 )
 
 // counterWat: init stores its input (8 bytes) under "n"; incr adds one and
-// returns it; fail aborts after writing; boom traps after writing.
+// returns it; get returns it (and logs); fail aborts after writing; boom
+// traps after writing.
 const counterWat = `(module
 	(import "plinth" "input" (func $input (param i32)))
 	(import "plinth" "read_register" (func $read_register (param i32 i32)))
@@ -24,6 +25,7 @@ const counterWat = `(module
 	(import "plinth" "storage_write" (func $storage_write (param i32 i32 i32 i32) (result i32)))
 	(import "plinth" "value_return" (func $value_return (param i32 i32)))
 	(import "plinth" "abort" (func $abort (param i32 i32)))
+	(import "plinth" "log" (func $log (param i32 i32)))
 	(memory 1 1)
 	(data (i32.const 0) "n")
 	(data (i32.const 16) "no way")
@@ -40,6 +42,11 @@ const counterWat = `(module
 	(func (export "fail")
 		(drop (call $storage_write (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 6)))
 		(call $abort (i32.const 16) (i32.const 6)))
+	(func (export "get")
+		(call $log (i32.const 16) (i32.const 6))
+		(drop (call $storage_read (i32.const 0) (i32.const 1) (i32.const 0)))
+		(call $read_register (i32.const 0) (i32.const 100))
+		(call $value_return (i32.const 100) (i32.const 8)))
 	(func (export "boom")
 		(drop (call $storage_write (i32.const 0) (i32.const 1) (i32.const 16) (i32.const 6)))
 		unreachable))`
