@@ -99,3 +99,23 @@ func TestCheckChild(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	b := &Block{Header: Header{Version: 1, ChainID: "c", Height: 3, Time: 1000}, Txs: [][]byte{{1}, {2}}, LastCommit: []byte{9}}
+	raw, err := b.Encode()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(raw)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b, err := Decode(raw, 1<<20)
+		if err != nil {
+			return
+		}
+		again, err := b.Encode()
+		if err != nil || string(again) != string(raw) {
+			t.Fatalf("accepted %x, which encodes back as %x (%v)", raw, again, err)
+		}
+		_ = TxsRoot(b.Txs)
+	})
+}

@@ -61,11 +61,16 @@ func newNet(t testing.TB, n int) *testNet {
 
 func openChain(t testing.TB, dir string, g *runtime.Genesis) (*Chain, *state.Store) {
 	t.Helper()
+	return openChainWith(t, dir, g, runtime.Config{})
+}
+
+func openChainWith(t testing.TB, dir string, g *runtime.Genesis, cfg runtime.Config) (*Chain, *state.Store) {
+	t.Helper()
 	s, err := state.Open(dir, state.Options{ChainID: chainID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := runtime.New(context.Background(), runtime.Config{})
+	rt, err := runtime.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
