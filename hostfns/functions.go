@@ -2,10 +2,13 @@ package hostfns
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/sigs"
 	"github.com/plinthchain/plinth/vm"
 )
 
@@ -60,6 +63,10 @@ func Functions() []vm.HostFunc {
 		{"dispatch_migrate", []vm.ValueType{i32, i32, i32, i32}, nil, dispatchMigrate},
 		{"update_admin", []vm.ValueType{i32, i32}, nil, updateAdmin},
 		{"clear_admin", []vm.ValueType{i32}, nil, clearAdmin},
+		// Cryptography.
+		{"sha256", []vm.ValueType{i32, i32, i32}, nil, hashFn(func(g *Gas) uint64 { return g.Sha256PerByte }, sha256.Sum256)},
+		{"keccak256", []vm.ValueType{i32, i32, i32}, nil, hashFn(func(g *Gas) uint64 { return g.Keccak256PerByte }, sigs.Keccak256)},
+		{"verify", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, verify},
 		// Privileged system calls.
 		{"set_params", []vm.ValueType{i32, i32, i64}, nil, setParams},
 		{"set_validators", []vm.ValueType{i32, i32}, nil, setValidators},
@@ -408,4 +415,63 @@ func setValidators(c *vm.Caller, f *Frame, s []uint64) {
 	}
 	c.Charge(f.Gas.StorageWrite + f.Gas.StorageWritePerByte*uint64(n))
 	envErr("set_validators", f.Env.SetValidators(read(c, f, ptr, n)))
+}
+
+// Results of verify.
+const (
+	VerifyOK             = 0
+	VerifyBadSignature   = 1 // well formed, does not verify
+	VerifyHighS          = 2 // an ECDSA signature's malleable twin
+	VerifyBadKey         = 3
+	VerifyBadFormat      = 4 // a signature of the wrong size, r or s out of range
+	VerifyUnknownKeyType = 5
+)
+
+// hashFn: sha256 / keccak256(ptr, len, reg) -> the 32-byte digest in reg.
+func hashFn(perByte func(*Gas) uint64, sum func([]byte) [32]byte) func(*vm.Caller, *Frame, []uint64) {
+	return func(c *vm.Caller, f *Frame, s []uint64) {
+		n := uint32(s[1])
+		c.Charge(f.Gas.Hash + perByte(f.Gas)*uint64(n))
+		d := sum(read(c, f, uint32(s[0]), n))
+		setRegister(f, uint32(s[2]), d[:])
+	}
+}
+
+// verify(key_type, pub, pub_len, msg, msg_len, sig, sig_len) -> result:
+// key types and encodings as runtime/sigs (1 ed25519, 2 P-256, 3
+// secp256k1; ECDSA over SHA-256 of the message, low S only).
+func verify(c *vm.Caller, f *Frame, s []uint64) {
+	kt := sigs.KeyType(s[0])
+	var price uint64
+	switch kt {
+	case sigs.Ed25519:
+		price = f.Gas.VerifyEd25519
+	case sigs.P256:
+		price = f.Gas.VerifyP256
+	case sigs.Secp256k1:
+		price = f.Gas.VerifySecp256k1
+	default:
+		s[0] = VerifyUnknownKeyType
+		return
+	}
+	mlen := uint32(s[4])
+	c.Charge(price + f.Gas.Sha256PerByte*uint64(mlen))
+	pub := read(c, f, uint32(s[1]), min(uint32(s[2]), 65))
+	msg := read(c, f, uint32(s[3]), mlen)
+	sig := read(c, f, uint32(s[5]), min(uint32(s[6]), 72))
+	err := sigs.Verify(kt, pub, msg, sig)
+	switch {
+	case err == nil:
+		s[0] = VerifyOK
+	case errors.Is(err, sigs.ErrHighS):
+		s[0] = VerifyHighS
+	case errors.Is(err, sigs.ErrPublicKey):
+		s[0] = VerifyBadKey
+	case errors.Is(err, sigs.ErrSignatureFormat):
+		s[0] = VerifyBadFormat
+	case errors.Is(err, sigs.ErrKeyType):
+		s[0] = VerifyUnknownKeyType
+	default:
+		s[0] = VerifyBadSignature
+	}
 }

@@ -2,12 +2,16 @@ package hostfns
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/sigs"
 	"github.com/plinthchain/plinth/vm"
 	"github.com/plinthchain/plinth/vm/vmtest"
 )
@@ -132,6 +136,10 @@ func module(body string) string {
 		(import "plinth" "query" (func $query (param i32 i32 i32 i32 i32 i32) (result i32)))
 		(import "plinth" "dispatch" (func $dispatch (param i32 i32 i32 i32 i32 i32)))
 		(import "plinth" "storage_range" (func $storage_range (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+		(import "plinth" "sha256" (func $sha256 (param i32 i32 i32)))
+		(import "plinth" "keccak256" (func $keccak256 (param i32 i32 i32)))
+		(import "plinth" "verify" (func $verify (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+
 		(memory 1 1)
 		(data (i32.const 0) "k")
 		(data (i32.const 16) "value")
@@ -234,6 +242,20 @@ func TestHostFunctions(t *testing.T) {
 			}, false},
 		{"dispatch", `(call $dispatch (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 64))`,
 			[]uint64{g.Base + g.Dispatch + (20+5+1+32)*g.MemoryPerByte}, nil, true},
+		{"sha256", `(call $sha256 (i32.const 16) (i32.const 5) (i32.const 0))`,
+			[]uint64{g.Base + g.Hash + 5*g.Sha256PerByte + 5*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if want := sha256.Sum256([]byte("value")); string(f.registers[0]) != string(want[:]) {
+					t.Errorf("sha256 %x", f.registers[0])
+				}
+			}, false},
+		{"keccak256", `(call $keccak256 (i32.const 16) (i32.const 5) (i32.const 0))`,
+			[]uint64{g.Base + g.Hash + 5*g.Keccak256PerByte + 5*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if want := sigs.Keccak256([]byte("value")); string(f.registers[0]) != string(want[:]) {
+					t.Errorf("keccak256 %x", f.registers[0])
+				}
+			}, false},
+		{"verify secp256k1", `(drop (call $verify (i32.const 3) (i32.const 1000) (i32.const 33) (i32.const 16) (i32.const 5) (i32.const 1100) (i32.const 64)))`,
+			[]uint64{g.Base + g.VerifySecp256k1 + 5*g.Sha256PerByte + (33+5+64)*g.MemoryPerByte}, nil, false},
 		{"storage_range", `(drop (call $storage_range (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0) (i32.const 4)))`,
 			[]uint64{g.Base + g.StorageRange + 1*g.MemoryPerByte + 2*g.StorageRangeEntry + 7*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
 				var got []Entry
@@ -320,4 +342,88 @@ func TestRefusals(t *testing.T) {
 			t.Errorf("%s: the refused call wrote", c.name)
 		}
 	}
+}
+
+// TestVerify: verify's result for a valid signature of each key type, its
+// high-S twin, a wrong message, a malformed key and an unknown key type.
+func TestVerify(t *testing.T) {
+	g := GasV1()
+	var charged []uint64
+	eng := meteredEngine(t, &charged)
+	// The input is copied to 900: key type, key length and message length
+	// (u32 LE each), the key at 1000, the signature at 1100; the message
+	// is "value" at 16. The result is returned as a u32.
+	src, err := vmtest.Wat(module(`
+		(call $input (i32.const 7))
+		(call $read_register (i32.const 7) (i32.const 900))
+		(i32.store (i32.const 1300) (call $verify (i32.load (i32.const 900)) (i32.const 1000) (i32.load (i32.const 904)) (i32.const 16) (i32.load (i32.const 908)) (i32.const 1100) (i32.const 64)))
+		(call $value_return (i32.const 1300) (i32.const 4))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := eng.Deploy(context.Background(), src, vm.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyIn := func(kt uint32, pub, sig []byte, msgLen uint32) uint32 {
+		t.Helper()
+		in := make([]byte, 264)
+		binary.LittleEndian.PutUint32(in[0:], kt)
+		binary.LittleEndian.PutUint32(in[4:], uint32(len(pub)))
+		binary.LittleEndian.PutUint32(in[8:], msgLen)
+		copy(in[100:], pub)
+		copy(in[200:], sig)
+		f := &Frame{Env: newFakeEnv(), Input: in, Gas: &g}
+		if _, err := m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: f}); err != nil {
+			t.Fatal(err)
+		}
+		return binary.LittleEndian.Uint32(f.Return)
+	}
+	for _, kt := range []sigs.KeyType{sigs.Ed25519, sigs.P256, sigs.Secp256k1} {
+		seed := make([]byte, 32)
+		seed[31] = 9
+		k, err := sigs.NewPrivateKey(kt, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := k.Sign([]byte("value"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := k.Public().Bytes()
+		type vc struct {
+			name   string
+			kt     uint32
+			pub    []byte
+			sig    []byte
+			msgLen uint32
+			want   uint32
+		}
+		cases := []vc{
+			{"valid", uint32(kt), pub, sig, 5, VerifyOK},
+			{"other message", uint32(kt), pub, sig, 4, VerifyBadSignature},
+			{"malformed key", uint32(kt), pub[:len(pub)-1], sig, 5, VerifyBadKey},
+			{"unknown key type", 9, pub, sig, 5, VerifyUnknownKeyType},
+		}
+		if kt != sigs.Ed25519 {
+			cases = append(cases, vc{"high S", uint32(kt), pub, highS(kt, sig), 5, VerifyHighS})
+		}
+		for _, c := range cases {
+			if res := verifyIn(c.kt, c.pub, c.sig, c.msgLen); res != c.want {
+				t.Errorf("%v %s: %d, want %d", kt, c.name, res, c.want)
+			}
+		}
+	}
+}
+
+// highS returns the malleable twin (r, n - s) of an ECDSA signature.
+func highS(kt sigs.KeyType, sig []byte) []byte {
+	n := map[sigs.KeyType]string{
+		sigs.P256:      "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551",
+		sigs.Secp256k1: "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141",
+	}[kt]
+	order, _ := new(big.Int).SetString(n, 16)
+	sv := new(big.Int).SetBytes(sig[32:])
+	out := append([]byte(nil), sig[:32]...)
+	return append(out, new(big.Int).Sub(order, sv).FillBytes(make([]byte, 32))...)
 }

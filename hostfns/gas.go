@@ -31,6 +31,17 @@ type Gas struct {
 	// visited (skipped ones too) and StorageReadPerByte per byte returned.
 	StorageRange      uint64
 	StorageRangeEntry uint64
+
+	// Hashing: a base plus a price per byte hashed.
+	Hash             uint64
+	Sha256PerByte    uint64
+	Keccak256PerByte uint64
+	// Signature verification per key type (runtime/sigs), measured by
+	// runtime/sigs' BenchmarkVerify at about 1.2 units per ns; the message
+	// is hashed at Sha256PerByte.
+	VerifyEd25519   uint64
+	VerifyP256      uint64
+	VerifySecp256k1 uint64
 }
 
 // GasV1 is the first host price list.
@@ -51,5 +62,11 @@ func GasV1() Gas {
 		Dispatch:            5_000,
 		StorageRange:        2_000,
 		StorageRangeEntry:   500,
+		Hash:                500,
+		Sha256PerByte:       2,
+		Keccak256PerByte:    6,
+		VerifyEd25519:       70_000,
+		VerifyP256:          90_000,
+		VerifySecp256k1:     170_000,
 	}
 }
