@@ -28,7 +28,12 @@ type modes struct {
 }
 
 func newCodec() modes {
-	enc, err := cbor.CoreDetEncOptions().EncMode()
+	eo := cbor.CoreDetEncOptions()
+	// A nil byte string or list encodes as an empty one, not as null:
+	// otherwise "no bytes" would have two encodings (null and empty),
+	// both decoding to a value that re-encodes unchanged.
+	eo.NilContainers = cbor.NilContainerAsEmpty
+	enc, err := eo.EncMode()
 	if err != nil {
 		panic(fmt.Sprintf("canon: encoder options: %v", err)) // fixed options: a bug, not input
 	}

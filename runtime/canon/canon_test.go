@@ -49,6 +49,7 @@ func TestRefusesNonCanonical(t *testing.T) {
 		"a map, not an array":              "\xa1\x01\x02",
 		"a tag":                            "\xc1\x82\x01\x40",
 		"empty":                            "",
+		"null for an amount":               "\x82\x01\xf6",
 	} {
 		var p pair
 		if err := Unmarshal([]byte(b), &p); !errors.Is(err, ErrEncoding) {
@@ -92,4 +93,23 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("accepted %x, which encodes back as %x (%v)", b, again, err)
 		}
 	})
+}
+
+type bytesField struct {
+	_ struct{} `cbor:",toarray"`
+	B []byte
+}
+
+// TestOneEmptyEncoding: nil and empty byte strings have one encoding (the
+// empty string), and null is refused.
+func TestOneEmptyEncoding(t *testing.T) {
+	a, _ := Marshal(bytesField{})
+	b, _ := Marshal(bytesField{B: []byte{}})
+	if string(a) != string(b) || string(a) != "\x81\x40" {
+		t.Fatalf("nil encodes as %x, empty as %x", a, b)
+	}
+	var v bytesField
+	if err := Unmarshal([]byte("\x81\xf6"), &v); !errors.Is(err, ErrEncoding) {
+		t.Fatalf("null accepted: %v", err)
+	}
 }
