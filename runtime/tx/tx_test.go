@@ -49,7 +49,11 @@ func TestSignDecodeVerify(t *testing.T) {
 		if err := d.Verify(); err != nil {
 			t.Fatalf("%T: %v", body, err)
 		}
-		if !reflect.DeepEqual(d.Tx.Payload.Body, body) || d.Tx.Nonce != 7 || d.Tx.ChainID != "plinth-test" {
+		// Equal as the protocol sees values: the same canonical bytes (a
+		// nil and an empty byte string are one value), and the same type.
+		got, _ := canon.Marshal(d.Tx.Payload.Body)
+		want, _ := canon.Marshal(body)
+		if string(got) != string(want) || reflect.TypeOf(d.Tx.Payload.Body) != reflect.TypeOf(body) || d.Tx.Nonce != 7 || d.Tx.ChainID != "plinth-test" {
 			t.Fatalf("%T: decoded %+v", body, d.Tx)
 		}
 		if d.Sender != address.FromPublicKey(key.Public().(ed25519.PublicKey)) || d.Hash != Hash(raw) {
