@@ -205,7 +205,8 @@ func (rt *Runtime) applyTxWith(ctx context.Context, ws *state.WriteSet, h *block
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: %s (balance %s)", ErrInvalidTx, ErrCannotPay, maxFee.String(), sender.Balance)
 	}
 	switch t.Payload.Body.(type) {
-	case tx.Transfer, tx.Deploy, tx.Instantiate, tx.Call, tx.Migrate:
+	case tx.Transfer, tx.Deploy, tx.Instantiate, tx.Call, tx.Migrate,
+		tx.DeviceRegister, tx.DeviceUpdate, tx.DeviceRevoke, tx.Attest:
 	default:
 		return Receipt{}, canon.U256{}, fmt.Errorf("%w: %w: kind %d", ErrInvalidTx, ErrUnsupported, t.Payload.Body.Kind())
 	}
@@ -263,6 +264,14 @@ func (x *txCall) execute() (Receipt, error) {
 		return x.call(body)
 	case tx.Migrate:
 		return x.migrateTx(body)
+	case tx.DeviceRegister:
+		return x.deviceRegister(body)
+	case tx.DeviceUpdate:
+		return x.deviceUpdate(body)
+	case tx.DeviceRevoke:
+		return x.deviceRevoke(body)
+	case tx.Attest:
+		return x.attest(body)
 	}
 	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", x.d.Tx.Payload.Body.Kind(), ErrUnsupported)
 }

@@ -26,6 +26,9 @@ func paramsKey(height uint64) []byte {
 
 func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 
+// Devices and attestations live under 'd' and 'e' (runtime/device,
+// docs/devices.md).
+
 // Contract records (contract.go).
 const (
 	prefixCode     = 'k' // k ‖ code hash ‖ chunk u32 → a piece of the code

@@ -31,26 +31,53 @@ const (
 	CodeNotAdmin          Code = 14
 	CodeNotPrivileged     Code = 15
 	CodeBadSystemCall     Code = 16
+	// Devices and attestations (docs/devices.md): one code per refusal.
+	CodeDeviceExists         Code = 17
+	CodeUnknownDevice        Code = 18
+	CodeNotOwner             Code = 19
+	CodeRevoked              Code = 20
+	CodeBadDeviceKey         Code = 21
+	CodeAttestationTooLarge  Code = 22
+	CodeAttestationEncoding  Code = 23
+	CodeAttestationChainID   Code = 24
+	CodeAttestationSignature Code = 25
+	CodeAttestationStale     Code = 26
+	CodeAttestationFuture    Code = 27
+	CodeAttestationReplay    Code = 28
+	CodeAttestationSeqTooOld Code = 29
 )
 
 var codeNames = map[Code]string{
-	CodeOK:                "ok",
-	CodeOutOfGas:          "out of gas",
-	CodeInsufficientFunds: "insufficient funds",
-	CodeOverflow:          "amount overflows",
-	CodeInvalidCode:       "invalid code",
-	CodeUnknownCode:       "unknown code",
-	CodeUnknownContract:   "unknown contract",
-	CodeNoMethod:          "no such method",
-	CodeTrap:              "trap",
-	CodeAbort:             "aborted",
-	CodeMemoryLimit:       "memory limit",
-	CodeHostError:         "host function refused",
-	CodeReentrant:         "re-entrant call",
-	CodeCallDepth:         "call depth limit",
-	CodeNotAdmin:          "not the admin",
-	CodeNotPrivileged:     "not privileged",
-	CodeBadSystemCall:     "system call refused",
+	CodeOK:                   "ok",
+	CodeOutOfGas:             "out of gas",
+	CodeInsufficientFunds:    "insufficient funds",
+	CodeOverflow:             "amount overflows",
+	CodeInvalidCode:          "invalid code",
+	CodeUnknownCode:          "unknown code",
+	CodeUnknownContract:      "unknown contract",
+	CodeNoMethod:             "no such method",
+	CodeTrap:                 "trap",
+	CodeAbort:                "aborted",
+	CodeMemoryLimit:          "memory limit",
+	CodeHostError:            "host function refused",
+	CodeReentrant:            "re-entrant call",
+	CodeCallDepth:            "call depth limit",
+	CodeNotAdmin:             "not the admin",
+	CodeNotPrivileged:        "not privileged",
+	CodeBadSystemCall:        "system call refused",
+	CodeDeviceExists:         "device already registered",
+	CodeUnknownDevice:        "unknown device",
+	CodeNotOwner:             "not the device's owner",
+	CodeRevoked:              "device revoked",
+	CodeBadDeviceKey:         "bad device key",
+	CodeAttestationTooLarge:  "attestation too large",
+	CodeAttestationEncoding:  "attestation not canonically encoded",
+	CodeAttestationChainID:   "attestation for another chain",
+	CodeAttestationSignature: "attestation signature does not verify",
+	CodeAttestationStale:     "attestation too old",
+	CodeAttestationFuture:    "attestation too far ahead",
+	CodeAttestationReplay:    "attestation replayed",
+	CodeAttestationSeqTooOld: "attestation sequence below the window",
 }
 
 func (c Code) String() string {
@@ -89,6 +116,10 @@ type Receipt struct {
 // read that failed), which abort the block instead.
 func failure(err error) (Code, bool) {
 	var ne *nodeError
+	var de *deviceError
+	if errors.As(err, &de) {
+		return de.code, true
+	}
 	var abort *vm.AbortError
 	var trap *vm.TrapError
 	switch {
@@ -118,6 +149,8 @@ func failure(err error) (Code, bool) {
 		return CodeNotPrivileged, true
 	case errors.Is(err, ErrBadSystemCall):
 		return CodeBadSystemCall, true
+	case errors.Is(err, ErrKeyType):
+		return CodeBadDeviceKey, true
 	case errors.As(err, &abort):
 		return CodeAbort, true
 	case errors.Is(err, vm.ErrMemoryLimit):

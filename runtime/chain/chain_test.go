@@ -197,15 +197,14 @@ func TestInvalidBlocks(t *testing.T) {
 		raw  []byte
 		want error
 	}{
-		"bad signature":    {badSig, tx.ErrSignature},
-		"wrong nonce":      {net.transfer(t, 0, 1, 5, 0), runtime.ErrNonce},
-		"future nonce":     {net.transfer(t, 0, 1, 5, 2), runtime.ErrNonce},
-		"other chain":      {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.ChainID = "plinth-main" }), runtime.ErrChainID},
-		"gas price 0":      {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(0) }), runtime.ErrGasPrice},
-		"gas below base":   {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasLimit = 100 }), runtime.ErrGasLimit},
-		"cannot pay fee":   {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(1_000_000) }), runtime.ErrCannotPay},
-		"not executed yet": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.Payload = tx.Payload{Body: tx.DeviceRevoke{}} }), runtime.ErrUnsupported},
-		"not a tx":         {[]byte{0x80}, canon.ErrEncoding},
+		"bad signature":  {badSig, tx.ErrSignature},
+		"wrong nonce":    {net.transfer(t, 0, 1, 5, 0), runtime.ErrNonce},
+		"future nonce":   {net.transfer(t, 0, 1, 5, 2), runtime.ErrNonce},
+		"other chain":    {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.ChainID = "plinth-main" }), runtime.ErrChainID},
+		"gas price 0":    {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(0) }), runtime.ErrGasPrice},
+		"gas below base": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasLimit = 100 }), runtime.ErrGasLimit},
+		"cannot pay fee": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(1_000_000) }), runtime.ErrCannotPay},
+		"not a tx":       {[]byte{0x80}, canon.ErrEncoding},
 	} {
 		_, _, err := c.Propose(context.Background(), [][]byte{net.transfer(t, 1, 0, 1, 0), tc.raw}, head.Time+1, net.proposer)
 		if !errors.Is(err, runtime.ErrInvalidBlock) || !errors.Is(err, tc.want) {

@@ -64,6 +64,13 @@ type Params struct {
 	// DeviceDeposit is locked by registering a device and returned on
 	// revoking it.
 	DeviceDeposit canon.U256
+	// DeviceGas is registering, updating or revoking a device (its record
+	// written), besides Host.StorageWritePerByte per byte stored.
+	DeviceGas uint64
+	// AttestGas is accepting an attestation (its records and indexes),
+	// besides the verification of its signature (Host.Verify*, by key
+	// type) and Host.StorageWritePerByte per byte stored.
+	AttestGas uint64
 }
 
 // Version1 is the first set of parameters. Gas is on the VM's scale,
@@ -89,6 +96,8 @@ func Version1() Params {
 		AttestationFreshness: 10 * 60 * 1000,
 		MaxAttestationBytes:  4 << 10,
 		DeviceDeposit:        canon.NewU256(1_000_000),
+		DeviceGas:            50_000,
+		AttestGas:            40_000,
 	}
 }
 

@@ -1,0 +1,115 @@
+package chain
+
+import (
+	"context"
+	"testing"
+
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/device"
+	"github.com/plinthchain/plinth/runtime/sigs"
+	"github.com/plinthchain/plinth/runtime/tx"
+)
+
+// TestDevices: register devices of two key types (the deposit held),
+// accept their attestations in and out of order, refuse replays, stale
+// and foreign ones, owner-only updates, and revocation returning the
+// deposit and closing the device to new attestations.
+func TestDevices(t *testing.T) {
+	net := newNet(t, 2)
+	c, s := openChain(t, t.TempDir(), net.genesis)
+	defer s.Close()
+	p := net.genesis.Params
+	keys := map[sigs.KeyType]sigs.PrivateKey{}
+	for _, kt := range []sigs.KeyType{sigs.Ed25519, sigs.P256} {
+		seed := make([]byte, 32)
+		seed[31] = byte(kt) + 40
+		k, err := sigs.NewPrivateKey(kt, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[kt] = k
+	}
+	meter := device.NewID(sigs.P256, keys[sigs.P256].Public().Bytes())
+	hotspot := device.NewID(sigs.Ed25519, keys[sigs.Ed25519].Public().Bytes())
+	nonces := []uint64{0, 0}
+	now := net.genesis.Time
+	send := func(from int, bodies ...tx.Body) []runtime.Receipt {
+		t.Helper()
+		var txs [][]byte
+		for _, b := range bodies {
+			txs = append(txs, net.sign(t, from, nonces[from], b))
+			nonces[from]++
+		}
+		now += 1000
+		_, out, err := c.Propose(context.Background(), txs, now, net.proposer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Receipts
+	}
+	attest := func(kt sigs.KeyType, dev device.ID, seq, at uint64, chain string) tx.Body {
+		t.Helper()
+		raw, err := device.Sign(&device.Attestation{ChainID: chain, Device: dev, Seq: seq, Time: at, Kind: "energy", Payload: []byte{byte(seq)}}, keys[kt])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx.Attest{Attestation: raw}
+	}
+	bal0 := uint64(1_000_000_000) // the genesis balance (not in the store before block 1)
+	rs := send(0,
+		tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: keys[sigs.P256].Public().Bytes(), DeviceKind: "meter", Metadata: []byte("roof 3")},
+		tx.DeviceRegister{KeyType: uint64(sigs.Ed25519), PublicKey: keys[sigs.Ed25519].Public().Bytes(), DeviceKind: "hotspot"},
+		tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: keys[sigs.P256].Public().Bytes(), DeviceKind: "again"},
+		tx.DeviceRegister{KeyType: 257, PublicKey: keys[sigs.Ed25519].Public().Bytes(), DeviceKind: "wraps to ed25519"},
+	)
+	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeDeviceExists, runtime.CodeBadDeviceKey)
+	if string(rs[0].Return) != string(meter[:]) {
+		t.Fatalf("register returned %x, want the device id %x", rs[0].Return, meter)
+	}
+	var fees uint64
+	for _, r := range rs {
+		fees += r.GasUsed
+	}
+	if bal, _ := balance(t, s, net.addrs[0]); bal != bal0-fees-2*p.DeviceDeposit.Uint64() {
+		t.Fatalf("owner holds %d, want %d (two deposits held)", bal, bal0-fees-2*p.DeviceDeposit.Uint64())
+	}
+	// Anyone may submit a device's attestation; the device's signature is
+	// what counts.
+	rs = send(1,
+		attest(sigs.P256, meter, 5, now, chainID),
+		attest(sigs.P256, meter, 3, now, chainID), // out of order, inside the window
+		attest(sigs.P256, meter, 5, now, chainID), // replayed
+		attest(sigs.Ed25519, hotspot, 1, now-p.AttestationFreshness-10_000, chainID),
+		attest(sigs.Ed25519, hotspot, 2, now+p.AttestationFreshness+10_000, chainID),
+		attest(sigs.Ed25519, hotspot, 3, now, "plinth-other"),
+		attest(sigs.Ed25519, meter, 6, now, chainID), // signed by the wrong key
+		attest(sigs.P256, device.ID{9}, 1, now, chainID),
+	)
+	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeAttestationReplay, runtime.CodeAttestationStale,
+		runtime.CodeAttestationFuture, runtime.CodeAttestationChainID, runtime.CodeAttestationSignature, runtime.CodeUnknownDevice)
+	if a, ok, err := device.Latest(s, meter, "energy"); err != nil || !ok || a.Seq != 5 {
+		t.Fatalf("latest of the meter: %+v %v %v", a, ok, err)
+	}
+	rs = send(1, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("mine now")}, tx.DeviceRevoke{Device: address.Address(meter)})
+	wantCodes(t, rs, runtime.CodeNotOwner, runtime.CodeNotOwner)
+	balBefore, _ := balance(t, s, net.addrs[0])
+	rs = send(0, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("roof 4")}, tx.DeviceRevoke{Device: address.Address(meter)})
+	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK)
+	if bal, _ := balance(t, s, net.addrs[0]); bal != balBefore-rs[0].GasUsed-rs[1].GasUsed+p.DeviceDeposit.Uint64() {
+		t.Fatalf("revoking did not return the deposit: %d", bal)
+	}
+	rs = send(1, attest(sigs.P256, meter, 7, now, chainID))
+	wantCodes(t, rs, runtime.CodeRevoked)
+	rs = send(0, tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: keys[sigs.P256].Public().Bytes(), DeviceKind: "meter"})
+	wantCodes(t, rs, runtime.CodeDeviceExists) // a revoked key never comes back
+}
+
+func wantCodes(t *testing.T, rs []runtime.Receipt, want ...runtime.Code) {
+	t.Helper()
+	for i, w := range want {
+		if rs[i].Code != w {
+			t.Errorf("tx %d: %v (%s), want %v", i, rs[i].Code, rs[i].Message, w)
+		}
+	}
+}
