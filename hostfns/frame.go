@@ -32,6 +32,7 @@ const (
 	MaxMethodBytes   = 128
 	MaxRangeEntries  = 1024     // entries one storage_range returns
 	MaxSystemBytes   = 64 << 10 // encoded parameters or validator set
+	MaxHistory       = 256      // attestations one attestation_history returns
 )
 
 // Context is what a call knows of its circumstances.
@@ -86,6 +87,14 @@ type Env interface {
 	// the privileged address genesis names may.
 	SetParams(encoded []byte, height uint64) error
 	SetValidators(encoded []byte) error
+	// Devices and attestations, canonically encoded (docs/devices.md).
+	// CheckAttestation runs every check of accepting raw at this block
+	// and returns 0 or the refusal's receipt code; it stores nothing.
+	Device(id [20]byte) ([]byte, bool, error)
+	Attestation(id [32]byte) ([]byte, bool, error)
+	LatestAttestation(dev [20]byte, kind string) ([]byte, bool, error)
+	AttestationHistory(dev [20]byte, fromSeq, toSeq uint64, limit uint32) (encoded []byte, n uint32, err error)
+	CheckAttestation(raw []byte) (uint32, error)
 	// Range returns up to limit entries of the contract's storage whose
 	// keys start with prefix and come after start (before it, reverse),
 	// and how many keys it visited to find them.

@@ -67,6 +67,12 @@ func Functions() []vm.HostFunc {
 		{"sha256", []vm.ValueType{i32, i32, i32}, nil, hashFn(func(g *Gas) uint64 { return g.Sha256PerByte }, sha256.Sum256)},
 		{"keccak256", []vm.ValueType{i32, i32, i32}, nil, hashFn(func(g *Gas) uint64 { return g.Keccak256PerByte }, sigs.Keccak256)},
 		{"verify", []vm.ValueType{i32, i32, i32, i32, i32, i32, i32}, []vm.ValueType{i32}, verify},
+		// Devices and attestations.
+		{"device_get", []vm.ValueType{i32, i32}, []vm.ValueType{i32}, deviceGet},
+		{"attestation_get", []vm.ValueType{i32, i32}, []vm.ValueType{i32}, attestationGet},
+		{"attestation_latest", []vm.ValueType{i32, i32, i32, i32}, []vm.ValueType{i32}, attestationLatest},
+		{"attestation_history", []vm.ValueType{i32, i64, i64, i32, i32}, []vm.ValueType{i32}, attestationHistory},
+		{"attestation_check", []vm.ValueType{i32, i32}, []vm.ValueType{i32}, attestationCheck},
 		// Privileged system calls.
 		{"set_params", []vm.ValueType{i32, i32, i64}, nil, setParams},
 		{"set_validators", []vm.ValueType{i32, i32}, nil, setValidators},
@@ -474,4 +480,78 @@ func verify(c *vm.Caller, f *Frame, s []uint64) {
 	default:
 		s[0] = VerifyBadSignature
 	}
+}
+
+// found charges for and stores a read's result, returning 1 if found.
+func found(c *vm.Caller, f *Frame, reg uint32, b []byte, ok bool, err error, op string) uint64 {
+	envErr(op, err)
+	if !ok {
+		return 0
+	}
+	c.Charge(f.Gas.StorageReadPerByte * uint64(len(b)))
+	setRegister(f, reg, b)
+	return 1
+}
+
+// deviceGet(id, reg) -> found: the device record.
+func deviceGet(c *vm.Caller, f *Frame, s []uint64) {
+	c.Charge(f.Gas.StorageRead)
+	var id [20]byte
+	copy(id[:], read(c, f, uint32(s[0]), 20))
+	b, ok, err := f.Env.Device(id)
+	s[0] = found(c, f, uint32(s[1]), b, ok, err, "device_get")
+}
+
+// attestationGet(id (32 bytes), reg) -> found.
+func attestationGet(c *vm.Caller, f *Frame, s []uint64) {
+	c.Charge(f.Gas.StorageRead)
+	var id [32]byte
+	copy(id[:], read(c, f, uint32(s[0]), 32))
+	b, ok, err := f.Env.Attestation(id)
+	s[0] = found(c, f, uint32(s[1]), b, ok, err, "attestation_get")
+}
+
+// attestationLatest(device, kind, kind_len, reg) -> found: the device's
+// attestation of that kind with the highest sequence number.
+func attestationLatest(c *vm.Caller, f *Frame, s []uint64) {
+	if uint32(s[2]) > MaxKeyBytes {
+		fail(fmt.Errorf("%w: kind of %d bytes", ErrLimit, uint32(s[2])))
+	}
+	c.Charge(f.Gas.StorageRead)
+	var dev [20]byte
+	copy(dev[:], read(c, f, uint32(s[0]), 20))
+	kind := read(c, f, uint32(s[1]), uint32(s[2]))
+	b, ok, err := f.Env.LatestAttestation(dev, string(kind))
+	s[0] = found(c, f, uint32(s[3]), b, ok, err, "attestation_latest")
+}
+
+// attestationHistory(device, from_seq, to_seq, limit, reg) -> count: the
+// kept attestations with from_seq <= seq <= to_seq, ascending.
+func attestationHistory(c *vm.Caller, f *Frame, s []uint64) {
+	limit := uint32(s[3])
+	if limit > MaxHistory {
+		fail(fmt.Errorf("%w: history limit %d", ErrLimit, limit))
+	}
+	c.Charge(f.Gas.StorageRange + f.Gas.StorageRangeEntry*uint64(limit))
+	var dev [20]byte
+	copy(dev[:], read(c, f, uint32(s[0]), 20))
+	b, n, err := f.Env.AttestationHistory(dev, s[1], s[2], limit)
+	envErr("attestation_history", err)
+	c.Charge(f.Gas.StorageReadPerByte * uint64(len(b)))
+	setRegister(f, uint32(s[4]), b)
+	s[0] = uint64(n)
+}
+
+// attestationCheck(ptr, len) -> code: 0 if the attestation would be
+// accepted in this block, else the refusal's receipt code. Priced as the
+// dearest signature, since the key type is known only after the read.
+func attestationCheck(c *vm.Caller, f *Frame, s []uint64) {
+	n := uint32(s[1])
+	if n > MaxEventBytes {
+		fail(fmt.Errorf("%w: attestation of %d bytes", ErrLimit, n))
+	}
+	c.Charge(f.Gas.StorageRead + max(f.Gas.VerifyEd25519, f.Gas.VerifyP256, f.Gas.VerifySecp256k1) + f.Gas.Sha256PerByte*uint64(n))
+	code, err := f.Env.CheckAttestation(read(c, f, uint32(s[0]), n))
+	envErr("attestation_check", err)
+	s[0] = uint64(code)
 }

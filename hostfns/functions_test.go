@@ -82,8 +82,19 @@ func (e *fakeEnv) SetAdmin(contract address.Address, admin *address.Address) err
 	e.events = append(e.events, fmt.Sprintf("admin %v", admin))
 	return nil
 }
-func (e *fakeEnv) SetParams(b []byte, height uint64) error { return nil }
-func (e *fakeEnv) SetValidators(b []byte) error            { return nil }
+func (e *fakeEnv) SetParams(b []byte, height uint64) error  { return nil }
+func (e *fakeEnv) SetValidators(b []byte) error             { return nil }
+func (e *fakeEnv) Device(id [20]byte) ([]byte, bool, error) { return []byte("dev"), id[0] == 2, nil }
+func (e *fakeEnv) Attestation(id [32]byte) ([]byte, bool, error) {
+	return []byte("att"), id[0] == 2, nil
+}
+func (e *fakeEnv) LatestAttestation(dev [20]byte, kind string) ([]byte, bool, error) {
+	return []byte("latest " + kind), true, nil
+}
+func (e *fakeEnv) AttestationHistory(dev [20]byte, from, to uint64, limit uint32) ([]byte, uint32, error) {
+	return []byte("hist"), 2, nil
+}
+func (e *fakeEnv) CheckAttestation(raw []byte) (uint32, error) { return 28, nil }
 func (e *fakeEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]Entry, uint64, error) {
 	return []Entry{{Key: []byte("k"), Value: []byte("stored")}}, 2, nil
 }
@@ -139,6 +150,10 @@ func module(body string) string {
 		(import "plinth" "sha256" (func $sha256 (param i32 i32 i32)))
 		(import "plinth" "keccak256" (func $keccak256 (param i32 i32 i32)))
 		(import "plinth" "verify" (func $verify (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+		(import "plinth" "device_get" (func $device_get (param i32 i32) (result i32)))
+		(import "plinth" "attestation_latest" (func $attestation_latest (param i32 i32 i32 i32) (result i32)))
+		(import "plinth" "attestation_history" (func $attestation_history (param i32 i64 i64 i32 i32) (result i32)))
+		(import "plinth" "attestation_check" (func $attestation_check (param i32 i32) (result i32)))
 
 		(memory 1 1)
 		(data (i32.const 0) "k")
@@ -256,6 +271,22 @@ func TestHostFunctions(t *testing.T) {
 			}, false},
 		{"verify secp256k1", `(drop (call $verify (i32.const 3) (i32.const 1000) (i32.const 33) (i32.const 16) (i32.const 5) (i32.const 1100) (i32.const 64)))`,
 			[]uint64{g.Base + g.VerifySecp256k1 + 5*g.Sha256PerByte + (33+5+64)*g.MemoryPerByte}, nil, false},
+		{"device_get", `(drop (call $device_get (i32.const 32) (i32.const 3)))`,
+			[]uint64{g.Base + g.StorageRead + 20*g.MemoryPerByte + 3*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.registers[3]) != "dev" {
+					t.Errorf("register 3: %q", f.registers[3])
+				}
+			}, false},
+		{"attestation_latest", `(drop (call $attestation_latest (i32.const 32) (i32.const 16) (i32.const 5) (i32.const 3)))`,
+			[]uint64{g.Base + g.StorageRead + 25*g.MemoryPerByte + 12*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if string(f.registers[3]) != "latest value" {
+					t.Errorf("register 3: %q", f.registers[3])
+				}
+			}, false},
+		{"attestation_history", `(drop (call $attestation_history (i32.const 32) (i64.const 0) (i64.const 9) (i32.const 10) (i32.const 3)))`,
+			[]uint64{g.Base + g.StorageRange + 10*g.StorageRangeEntry + 20*g.MemoryPerByte + 4*g.StorageReadPerByte}, nil, false},
+		{"attestation_check", `(drop (call $attestation_check (i32.const 16) (i32.const 5)))`,
+			[]uint64{g.Base + g.StorageRead + g.VerifySecp256k1 + 5*g.Sha256PerByte + 5*g.MemoryPerByte}, nil, false},
 		{"storage_range", `(drop (call $storage_range (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0) (i32.const 4)))`,
 			[]uint64{g.Base + g.StorageRange + 1*g.MemoryPerByte + 2*g.StorageRangeEntry + 7*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
 				var got []Entry

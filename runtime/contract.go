@@ -12,6 +12,7 @@ import (
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
@@ -565,4 +566,58 @@ func (e *frameEnv) SetValidators(encoded []byte) error {
 		return &nodeError{err}
 	}
 	return nil
+}
+
+func (e *frameEnv) Device(id [20]byte) ([]byte, bool, error) {
+	d, ok, err := device.Get(e.ws, device.ID(id))
+	if err != nil || !ok {
+		return nil, false, wrapNode(err)
+	}
+	b, err := canon.Marshal(d)
+	return b, true, err
+}
+
+func (e *frameEnv) Attestation(id [32]byte) ([]byte, bool, error) {
+	a, ok, err := device.AttestationByID(e.ws, id)
+	if err != nil || !ok {
+		return nil, false, wrapNode(err)
+	}
+	b, err := canon.Marshal(a)
+	return b, true, err
+}
+
+func (e *frameEnv) LatestAttestation(dev [20]byte, kind string) ([]byte, bool, error) {
+	a, ok, err := device.Latest(e.ws, device.ID(dev), kind)
+	if err != nil || !ok {
+		return nil, false, wrapNode(err)
+	}
+	b, err := canon.Marshal(a)
+	return b, true, err
+}
+
+func (e *frameEnv) AttestationHistory(dev [20]byte, fromSeq, toSeq uint64, limit uint32) ([]byte, uint32, error) {
+	as, err := device.History(e.ws, device.ID(dev), fromSeq, toSeq, int(limit))
+	if err != nil {
+		return nil, 0, wrapNode(err)
+	}
+	b, err := canon.Marshal(as)
+	return b, uint32(len(as)), err
+}
+
+func (e *frameEnv) CheckAttestation(raw []byte) (uint32, error) {
+	_, _, err := device.Check(e.ws, e.call.p, e.ctx.ChainID, e.ctx.Time, raw)
+	if err == nil {
+		return 0, nil
+	}
+	if de, ok := deviceErr(err).(*deviceError); ok {
+		return uint32(de.code), nil
+	}
+	return 0, &nodeError{err}
+}
+
+func wrapNode(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &nodeError{err}
 }

@@ -2,14 +2,41 @@ package chain
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/sigs"
 	"github.com/plinthchain/plinth/runtime/tx"
+	"github.com/plinthchain/plinth/vm/vmtest"
 )
+
+// readerWat: latest(device ‖ kind) returns the device's latest
+// attestation of that kind; check(attestation) returns attestation_check's
+// code as a u32.
+const readerWat = `(module
+	(import "plinth" "input" (func $input (param i32)))
+	(import "plinth" "register_len" (func $register_len (param i32) (result i64)))
+	(import "plinth" "read_register" (func $read_register (param i32 i32)))
+	(import "plinth" "value_return" (func $value_return (param i32 i32)))
+	(import "plinth" "attestation_latest" (func $attestation_latest (param i32 i32 i32 i32) (result i32)))
+	(import "plinth" "attestation_check" (func $attestation_check (param i32 i32) (result i32)))
+	(memory 1 1)
+	(func (export "latest")
+		(call $input (i32.const 0))
+		(call $read_register (i32.const 0) (i32.const 0))
+		(drop (call $attestation_latest (i32.const 0) (i32.const 20) (i32.sub (i32.wrap_i64 (call $register_len (i32.const 0))) (i32.const 20)) (i32.const 1)))
+		(call $read_register (i32.const 1) (i32.const 1000))
+		(call $value_return (i32.const 1000) (i32.wrap_i64 (call $register_len (i32.const 1)))))
+	(func (export "check")
+		(call $input (i32.const 0))
+		(call $read_register (i32.const 0) (i32.const 0))
+		(i32.store (i32.const 2000) (call $attestation_check (i32.const 0) (i32.wrap_i64 (call $register_len (i32.const 0)))))
+		(call $value_return (i32.const 2000) (i32.const 4))))`
 
 // TestDevices: register devices of two key types (the deposit held),
 // accept their attestations in and out of order, refuse replays, stale
@@ -90,6 +117,30 @@ func TestDevices(t *testing.T) {
 		runtime.CodeAttestationFuture, runtime.CodeAttestationChainID, runtime.CodeAttestationSignature, runtime.CodeUnknownDevice)
 	if a, ok, err := device.Latest(s, meter, "energy"); err != nil || !ok || a.Seq != 5 {
 		t.Fatalf("latest of the meter: %+v %v %v", a, ok, err)
+	}
+	// A contract reads the latest reading and checks a fresh one.
+	code, err := vmtest.Wat(readerWat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := address.Contract(net.addrs[1], 0)
+	fresh := attest(sigs.P256, meter, 9, now+1000, chainID).(tx.Attest).Attestation
+	replay := attest(sigs.P256, meter, 5, now+1000, chainID).(tx.Attest).Attestation
+	rs = send(1, tx.Deploy{Code: code}, tx.Instantiate{CodeHash: sha256.Sum256(code)},
+		tx.Call{Contract: reader, Method: "latest", Input: append(append([]byte(nil), meter[:]...), "energy"...)},
+		tx.Call{Contract: reader, Method: "check", Input: fresh},
+		tx.Call{Contract: reader, Method: "check", Input: replay},
+	)
+	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK)
+	var latest device.Attestation
+	if err := canon.Unmarshal(rs[2].Return, &latest); err != nil || latest.Seq != 5 || latest.Device != meter {
+		t.Fatalf("the contract read %+v (%v)", latest, err)
+	}
+	if got := binary.LittleEndian.Uint32(rs[3].Return); got != 0 {
+		t.Fatalf("check of a fresh attestation: %d", got)
+	}
+	if got := binary.LittleEndian.Uint32(rs[4].Return); got != uint32(runtime.CodeAttestationReplay) {
+		t.Fatalf("check of a replay: %d", got)
 	}
 	rs = send(1, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("mine now")}, tx.DeviceRevoke{Device: address.Address(meter)})
 	wantCodes(t, rs, runtime.CodeNotOwner, runtime.CodeNotOwner)
