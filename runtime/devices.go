@@ -1,11 +1,9 @@
 package runtime
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
-	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/sigs"
@@ -14,12 +12,7 @@ import (
 
 // depositsAccount holds the deposits of registered devices: no key
 // controls it; only revoking a device takes from it.
-var depositsAccount = func() address.Address {
-	h := sha256.Sum256([]byte("plinth/addr/module\x00deposits"))
-	var a address.Address
-	copy(a[:], h[:])
-	return a
-}()
+var depositsAccount = moduleAddress("deposits")
 
 // ErrKeyType: a device key type the chain does not know.
 var ErrKeyType = errors.New("runtime: unknown device key type")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -29,7 +30,24 @@ type Genesis struct {
 	Validators []Validator
 	Governance address.Address
 	Params     params.Params
+	Contracts  []GenesisContract
 }
+
+// GenesisContract is code deployed and instantiated at genesis, by the
+// genesis creator (GenesisCreator): the n-th has the address
+// address.Contract(GenesisCreator, n), so a genesis file can name it (as
+// its governance address, say) before the chain exists.
+type GenesisContract struct {
+	_     struct{} `cbor:",toarray"`
+	Code  []byte
+	Label string
+	Init  []byte
+	Admin []byte // empty, or an address
+	Funds canon.U256
+}
+
+// GenesisCreator instantiates the genesis contracts; no key controls it.
+var GenesisCreator = moduleAddress("genesis")
 
 // GenesisAccount is an account funded at genesis.
 type GenesisAccount struct {
@@ -63,18 +81,26 @@ type genesisJSON struct {
 		Power     uint64 `json:"power"`
 		Name      string `json:"name"`
 	} `json:"validators"`
-	Governance address.Address   `json:"governance"`
-	Params     json.RawMessage   `json:"params"`
-	Contracts  []json.RawMessage `json:"contracts"`
+	Governance address.Address `json:"governance"`
+	Params     json.RawMessage `json:"params"`
+	Contracts  []struct {
+		CodePath string           `json:"code_path"`
+		Code     string           `json:"code"` // hex, when there is no code_path
+		Label    string           `json:"label"`
+		Init     string           `json:"init"` // hex
+		Admin    *address.Address `json:"admin"`
+		Funds    string           `json:"funds"`
+	} `json:"contracts"`
 }
 
-// LoadGenesis reads and checks a genesis file.
+// LoadGenesis reads and checks a genesis file; contract code_path is
+// relative to the file's directory.
 func LoadGenesis(path string) (*Genesis, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: genesis: %w", err)
 	}
-	g, err := ParseGenesis(b)
+	g, err := parseGenesis(b, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -83,7 +109,9 @@ func LoadGenesis(path string) (*Genesis, error) {
 
 // ParseGenesis reads and checks a genesis file's contents. Unknown fields
 // are refused: a misspelt field silently ignored would start another chain.
-func ParseGenesis(data []byte) (*Genesis, error) {
+func ParseGenesis(data []byte) (*Genesis, error) { return parseGenesis(data, "") }
+
+func parseGenesis(data []byte, dir string) (*Genesis, error) {
 	var j genesisJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -135,8 +163,33 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 	if err := g.Params.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if len(j.Contracts) > 0 {
-		errs = append(errs, fmt.Errorf("contracts: instantiating contracts at genesis is not built yet (issue 4)"))
+	for i, c := range j.Contracts {
+		gc := GenesisContract{Label: c.Label}
+		var err error
+		switch {
+		case c.CodePath != "" && dir == "":
+			err = fmt.Errorf("code_path needs a genesis file to be relative to")
+		case c.CodePath != "":
+			gc.Code, err = os.ReadFile(filepath.Join(dir, c.CodePath))
+		default:
+			gc.Code, err = hex.DecodeString(c.Code)
+		}
+		if err == nil && len(gc.Code) == 0 {
+			err = fmt.Errorf("no code")
+		}
+		if err == nil {
+			gc.Init, err = hex.DecodeString(c.Init)
+		}
+		if err == nil && c.Funds != "" {
+			gc.Funds, err = canon.ParseU256(c.Funds)
+		}
+		if c.Admin != nil {
+			gc.Admin = c.Admin[:]
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("contracts[%d]: %w", i, err))
+		}
+		g.Contracts = append(g.Contracts, gc)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrGenesis, err)

@@ -30,12 +30,15 @@ type Chain struct {
 	genesis  *runtime.Genesis
 	head     block.Header
 	headHash [32]byte
+	// Before the first block: the genesis state and its changes.
+	genesisState   *state.WriteSet
+	genesisChanges []state.Change
 }
 
 // Open opens the chain in store: at genesis if the store is empty, else at
 // its latest block. The store's identity records the genesis hash, so a
 // store is never run against another chain's genesis.
-func Open(store *state.Store, rt *runtime.Runtime, g *runtime.Genesis) (*Chain, error) {
+func Open(ctx context.Context, store *state.Store, rt *runtime.Runtime, g *runtime.Genesis) (*Chain, error) {
 	gh, err := g.Hash()
 	if err != nil {
 		return nil, err
@@ -48,11 +51,12 @@ func Open(store *state.Store, rt *runtime.Runtime, g *runtime.Genesis) (*Chain, 
 		// The genesis state is never committed on its own (the store's
 		// first height is 1): it is block 1's base, and its root, which
 		// the genesis header carries, is computed without writing.
-		cs, err := g.Changes()
+		ws, err := rt.GenesisState(ctx, store, g)
 		if err != nil {
 			return nil, err
 		}
-		p, err := store.Prepare(1, cs)
+		c.genesisState, c.genesisChanges = ws, ws.Changes()
+		p, err := store.Prepare(1, c.genesisChanges)
 		if err != nil {
 			return nil, err
 		}
@@ -78,23 +82,13 @@ func Open(store *state.Store, rt *runtime.Runtime, g *runtime.Genesis) (*Chain, 
 // hash before the first block).
 func (c *Chain) Head() (block.Header, [32]byte) { return c.head, c.headHash }
 
-// base is the state a new block executes on: the store's, with the
-// genesis state over it before the first block.
+// base is the state a new block executes on: the store's, or before the
+// first block the genesis state (with its changes, which block 1 commits).
 func (c *Chain) base() (state.Reader, []state.Change, error) {
 	if c.store.Height() > 0 {
 		return c.store, nil, nil
 	}
-	cs, err := c.genesis.Changes()
-	if err != nil {
-		return nil, nil, err
-	}
-	ws := state.NewWriteSet(c.store)
-	for _, ch := range cs {
-		if err := ws.Set(ch.Key, ch.Value); err != nil {
-			return nil, nil, err
-		}
-	}
-	return ws, cs, nil
+	return c.genesisState, c.genesisChanges, nil
 }
 
 // Apply executes b on the head, checks its state root, and commits it.

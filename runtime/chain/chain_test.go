@@ -75,7 +75,7 @@ func openChainWith(t testing.TB, dir string, g *runtime.Genesis, cfg runtime.Con
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	c, err := Open(s, rt, g)
+	c, err := Open(context.Background(), s, rt, g)
 	if err != nil {
 		s.Close()
 		t.Fatal(err)
@@ -253,4 +253,14 @@ func TestOutOfGas(t *testing.T) {
 	if bal, nonce := balance(t, s, net.addrs[0]); bal != 1_000_000_000-limit || nonce != 1 {
 		t.Fatalf("sender %d nonce %d", bal, nonce)
 	}
+}
+
+func openStore(t testing.TB) (*state.Store, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := state.Open(dir, state.Options{ChainID: chainID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
 }
