@@ -31,7 +31,11 @@ func key(i int) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed)
 }
 
-// newNet makes a genesis funding n accounts with 1,000,000,000 each.
+// genesisBalance funds each test account: enough to deploy a Go contract
+// (about 10^10 gas at the minimum price).
+const genesisBalance = 1_000_000_000_000_000
+
+// newNet makes a genesis funding n accounts with genesisBalance each.
 func newNet(t testing.TB, n int) *testNet {
 	t.Helper()
 	net := &testNet{proposer: address.FromPublicKey(key(60000).Public().(ed25519.PublicKey))}
@@ -43,7 +47,7 @@ func newNet(t testing.TB, n int) *testNet {
 		if i > 0 {
 			accounts += ","
 		}
-		accounts += fmt.Sprintf(`{"address": %q, "balance": "1000000000"}`, net.addrs[i])
+		accounts += fmt.Sprintf(`{"address": %q, "balance": "%d"}`, net.addrs[i], genesisBalance)
 	}
 	val := hex.EncodeToString(key(60001).Public().(ed25519.PublicKey))
 	g, err := runtime.ParseGenesis([]byte(fmt.Sprintf(`{
@@ -119,7 +123,7 @@ func TestTransfers(t *testing.T) {
 	txs := [][]byte{
 		net.transfer(t, 0, 1, 500, 0),
 		net.transfer(t, 0, 2, 700, 1),
-		net.transfer(t, 1, 2, 1_000_000_001, 0), // more than account 1 holds: fails
+		net.transfer(t, 1, 2, genesisBalance+1, 0), // more than account 1 holds: fails
 	}
 	b, out, err := c.Propose(context.Background(), txs, net.genesis.Time+1000, net.proposer)
 	if err != nil {
@@ -140,9 +144,9 @@ func TestTransfers(t *testing.T) {
 	check := func(r state.Reader) {
 		t.Helper()
 		for i, want := range []struct{ bal, nonce uint64 }{
-			{1_000_000_000 - 500 - 700 - out.Receipts[0].GasUsed - out.Receipts[1].GasUsed, 2},
-			{1_000_000_000 + 500 - out.Receipts[2].GasUsed, 1}, // failed: fee and nonce only
-			{1_000_000_000 + 700, 0},
+			{genesisBalance - 500 - 700 - out.Receipts[0].GasUsed - out.Receipts[1].GasUsed, 2},
+			{genesisBalance + 500 - out.Receipts[2].GasUsed, 1}, // failed: fee and nonce only
+			{genesisBalance + 700, 0},
 		} {
 			if bal, nonce := balance(t, r, net.addrs[i]); bal != want.bal || nonce != want.nonce {
 				t.Fatalf("account %d: balance %d nonce %d, want %d %d", i, bal, nonce, want.bal, want.nonce)
@@ -203,7 +207,7 @@ func TestInvalidBlocks(t *testing.T) {
 		"other chain":    {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.ChainID = "plinth-main" }), runtime.ErrChainID},
 		"gas price 0":    {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(0) }), runtime.ErrGasPrice},
 		"gas below base": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasLimit = 100 }), runtime.ErrGasLimit},
-		"cannot pay fee": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(1_000_000) }), runtime.ErrCannotPay},
+		"cannot pay fee": {net.transfer(t, 0, 1, 5, 1, func(x *tx.Tx) { x.GasPrice = canon.NewU256(1_000_000_000_000) }), runtime.ErrCannotPay},
 		"not a tx":       {[]byte{0x80}, canon.ErrEncoding},
 	} {
 		_, _, err := c.Propose(context.Background(), [][]byte{net.transfer(t, 1, 0, 1, 0), tc.raw}, head.Time+1, net.proposer)
@@ -247,10 +251,10 @@ func TestOutOfGas(t *testing.T) {
 	if r := out.Receipts[0]; r.Code != runtime.CodeOutOfGas || r.GasUsed != limit {
 		t.Fatalf("receipt %+v, want out of gas using %d", r, limit)
 	}
-	if bal, nonce := balance(t, s, net.addrs[1]); bal != 1_000_000_000 || nonce != 0 {
+	if bal, nonce := balance(t, s, net.addrs[1]); bal != genesisBalance || nonce != 0 {
 		t.Fatalf("recipient %d", bal)
 	}
-	if bal, nonce := balance(t, s, net.addrs[0]); bal != 1_000_000_000-limit || nonce != 1 {
+	if bal, nonce := balance(t, s, net.addrs[0]); bal != genesisBalance-limit || nonce != 1 {
 		t.Fatalf("sender %d nonce %d", bal, nonce)
 	}
 }

@@ -122,7 +122,7 @@ func TestContractLifecycle(t *testing.T) {
 		{tx.Call{Contract: contract, Method: "init"}, runtime.CodeNoMethod, "no such method"},
 		{tx.Call{Contract: contract, Method: "missing"}, runtime.CodeNoMethod, "no such method"},
 		{tx.Call{Contract: address.Address{7}, Method: "incr"}, runtime.CodeUnknownContract, "unknown contract"},
-		{tx.Call{Contract: contract, Method: "incr", Funds: canon.NewU256(1 << 40)}, runtime.CodeInsufficientFunds, "insufficient funds"},
+		{tx.Call{Contract: contract, Method: "incr", Funds: canon.NewU256(2 * genesisBalance)}, runtime.CodeInsufficientFunds, "insufficient funds"},
 		{tx.Instantiate{CodeHash: [32]byte{1}}, runtime.CodeUnknownCode, "unknown code"},
 		{tx.Deploy{Code: []byte("not wasm")}, runtime.CodeInvalidCode, "invalid code"},
 	}

@@ -83,7 +83,7 @@ func TestDevices(t *testing.T) {
 		}
 		return tx.Attest{Attestation: raw}
 	}
-	bal0 := uint64(1_000_000_000) // the genesis balance (not in the store before block 1)
+	bal0 := uint64(genesisBalance) // the genesis balance (not in the store before block 1)
 	rs := send(0,
 		tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: keys[sigs.P256].Public().Bytes(), DeviceKind: "meter", Metadata: []byte("roof 3")},
 		tx.DeviceRegister{KeyType: uint64(sigs.Ed25519), PublicKey: keys[sigs.Ed25519].Public().Bytes(), DeviceKind: "hotspot"},

@@ -1,0 +1,3 @@
+module gocounter
+
+go 1.25
