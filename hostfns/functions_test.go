@@ -154,6 +154,15 @@ func module(body string) string {
 		(import "plinth" "attestation_latest" (func $attestation_latest (param i32 i32 i32 i32) (result i32)))
 		(import "plinth" "attestation_history" (func $attestation_history (param i32 i64 i64 i32 i32) (result i32)))
 		(import "plinth" "attestation_check" (func $attestation_check (param i32 i32) (result i32)))
+		(import "plinth" "attestation_get" (func $attestation_get (param i32 i32) (result i32)))
+		(import "plinth" "block_time" (func $block_time (result i64)))
+		(import "plinth" "origin" (func $origin (param i32)))
+		(import "plinth" "tx_hash" (func $tx_hash (param i32)))
+		(import "plinth" "dispatch_migrate" (func $dispatch_migrate (param i32 i32 i32 i32)))
+		(import "plinth" "update_admin" (func $update_admin (param i32 i32)))
+		(import "plinth" "clear_admin" (func $clear_admin (param i32)))
+		(import "plinth" "set_params" (func $set_params (param i32 i32 i64)))
+		(import "plinth" "set_validators" (func $set_validators (param i32 i32)))
 
 		(memory 1 1)
 		(data (i32.const 0) "k")
@@ -287,6 +296,25 @@ func TestHostFunctions(t *testing.T) {
 			[]uint64{g.Base + g.StorageRange + 10*g.StorageRangeEntry + 20*g.MemoryPerByte + 4*g.StorageReadPerByte}, nil, false},
 		{"attestation_check", `(drop (call $attestation_check (i32.const 16) (i32.const 5)))`,
 			[]uint64{g.Base + g.StorageRead + g.VerifySecp256k1 + 5*g.Sha256PerByte + 5*g.MemoryPerByte}, nil, false},
+		{"log", `(call $log (i32.const 16) (i32.const 5))`, []uint64{g.Base + 5*g.MemoryPerByte}, nil, false},
+		{"block_time, origin, tx_hash", `(drop (call $block_time)) (call $origin (i32.const 0)) (call $tx_hash (i32.const 1))`,
+			[]uint64{g.Base, g.Base + 20*g.MemoryPerByte, g.Base + 32*g.MemoryPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
+				if f.registers[0][0] != 3 || f.registers[1][0] != 4 {
+					t.Errorf("origin %x tx hash %x", f.registers[0], f.registers[1])
+				}
+			}, false},
+		{"attestation_get", `(drop (call $attestation_get (i32.const 32) (i32.const 3)))`,
+			[]uint64{g.Base + g.StorageRead + 32*g.MemoryPerByte + 3*g.StorageReadPerByte}, nil, false},
+		{"dispatch_migrate", `(call $dispatch_migrate (i32.const 32) (i32.const 64) (i32.const 16) (i32.const 5))`,
+			[]uint64{g.Base + g.Dispatch + (20+32+5)*g.MemoryPerByte}, nil, true},
+		{"update_admin", `(call $update_admin (i32.const 32) (i32.const 32))`,
+			[]uint64{g.Base + g.StorageWrite + 40*g.MemoryPerByte}, nil, true},
+		{"clear_admin", `(call $clear_admin (i32.const 32))`,
+			[]uint64{g.Base + g.StorageWrite + 20*g.MemoryPerByte}, nil, true},
+		{"set_params", `(call $set_params (i32.const 16) (i32.const 5) (i64.const 9))`,
+			[]uint64{g.Base + g.StorageWrite + 5*g.StorageWritePerByte + 5*g.MemoryPerByte}, nil, false},
+		{"set_validators", `(call $set_validators (i32.const 16) (i32.const 5))`,
+			[]uint64{g.Base + g.StorageWrite + 5*g.StorageWritePerByte + 5*g.MemoryPerByte}, nil, false},
 		{"storage_range", `(drop (call $storage_range (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0) (i32.const 4)))`,
 			[]uint64{g.Base + g.StorageRange + 1*g.MemoryPerByte + 2*g.StorageRangeEntry + 7*g.StorageReadPerByte}, func(t *testing.T, e *fakeEnv, f *Frame) {
 				var got []Entry
@@ -329,6 +357,30 @@ func TestHostFunctions(t *testing.T) {
 				t.Fatal("running out of gas left a write behind")
 			}
 		})
+	}
+}
+
+// TestAbort: abort ends the call with the contract's message, charging
+// for the bytes it reads.
+func TestAbort(t *testing.T) {
+	g := GasV1()
+	var charged []uint64
+	eng := meteredEngine(t, &charged)
+	src, err := vmtest.Wat(module(`(call $abort (i32.const 16) (i32.const 5))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := eng.Deploy(context.Background(), src, vm.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: newFakeEnv(), Gas: &g}})
+	var abort *vm.AbortError
+	if !errors.As(err, &abort) || abort.Message != "value" {
+		t.Fatalf("abort: %v", err)
+	}
+	if len(charged) != 1 || charged[0] != g.Base+5*g.MemoryPerByte {
+		t.Fatalf("abort charged %v", charged)
 	}
 }
 
