@@ -38,6 +38,10 @@ type Output struct {
 	Receipts []Receipt
 	Changes  []state.Change
 	GasUsed  uint64
+	// StateRoot is the root after the changes. Apply cannot know it (the
+	// tree is the store's): the caller that prepares the changes on its
+	// store sets it (chain.Chain does, and checks it against the header).
+	StateRoot [32]byte
 }
 
 // Apply executes b on the state after its parent (st), given the parent's

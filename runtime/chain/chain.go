@@ -105,6 +105,7 @@ func (c *Chain) Apply(ctx context.Context, b *block.Block) (*runtime.Output, err
 	if err != nil {
 		return nil, err
 	}
+	out.StateRoot = p.Root()
 	if p.Root() != b.Header.StateRoot {
 		got := p.Root()
 		return nil, fmt.Errorf("%w: block %d names %x, its transactions make %x", ErrStateRoot, b.Header.Height, b.Header.StateRoot[:8], got[:8])
@@ -140,6 +141,7 @@ func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer
 		return nil, nil, err
 	}
 	b.Header.StateRoot = p.Root()
+	out.StateRoot = p.Root()
 	return b, out, c.commit(p, b, out)
 }
 
