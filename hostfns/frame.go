@@ -21,19 +21,9 @@ var (
 	ErrLimit = errors.New("hostfns: over a limit")
 )
 
-// Limits of the host ABI (docs/abi.md). They bound what one call can make
-// the host hold, whatever gas it has.
-const (
-	MaxRegisters     = 64
-	MaxRegisterBytes = 8 << 20 // all registers of a call together
-	MaxKeyBytes      = 1 << 10 // a contract's storage key, as the state allows
-	MaxValueBytes    = 512 << 10
-	MaxEventBytes    = 16 << 10 // an event's type and attributes, encoded
-	MaxMethodBytes   = 128
-	MaxRangeEntries  = 1024     // entries one storage_range returns
-	MaxSystemBytes   = 64 << 10 // encoded parameters or validator set
-	MaxHistory       = 256      // attestations one attestation_history returns
-)
+// MaxRegisters is the most registers a call can have: the frame's array.
+// Limits.Registers, the parameter, may not exceed it.
+const MaxRegisters = 64
 
 // Context is what a call knows of its circumstances.
 type Context struct {
@@ -121,9 +111,10 @@ type Entry struct {
 // input, the registers and the value returned. The runtime makes one per
 // call and passes it as vm.Request.Env.
 type Frame struct {
-	Env   Env
-	Input []byte
-	Gas   *Gas
+	Env    Env
+	Input  []byte
+	Gas    *Gas
+	Limits *Limits
 
 	// Return is what the contract passed to value_return (nil if it did
 	// not).
@@ -136,11 +127,11 @@ type Frame struct {
 
 // setRegister stores b in register r, replacing what it held.
 func (f *Frame) setRegister(r uint32, b []byte) error {
-	if r >= MaxRegisters {
+	if r >= f.Limits.Registers || r >= MaxRegisters {
 		return ErrRegister
 	}
 	total := f.registerBytes - len(f.registers[r]) + len(b)
-	if total > MaxRegisterBytes {
+	if total > int(f.Limits.RegisterBytes) {
 		return ErrLimit
 	}
 	f.registers[r], f.set[r], f.registerBytes = b, true, total

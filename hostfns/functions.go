@@ -164,7 +164,7 @@ func logBytes(c *vm.Caller, f *Frame, s []uint64) {
 
 func storageRead(c *vm.Caller, f *Frame, s []uint64) {
 	kptr, klen, r := uint32(s[0]), uint32(s[1]), uint32(s[2])
-	if klen > MaxKeyBytes {
+	if klen > f.Limits.KeyBytes {
 		fail(fmt.Errorf("%w: storage key of %d bytes", ErrLimit, klen))
 	}
 	c.Charge(f.Gas.StorageRead)
@@ -182,7 +182,7 @@ func storageRead(c *vm.Caller, f *Frame, s []uint64) {
 
 func storageWrite(c *vm.Caller, f *Frame, s []uint64) {
 	kptr, klen, vptr, vlen := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
-	if klen > MaxKeyBytes || vlen > MaxValueBytes {
+	if klen > f.Limits.KeyBytes || vlen > f.Limits.ValueBytes {
 		fail(fmt.Errorf("%w: storage key of %d bytes, value of %d", ErrLimit, klen, vlen))
 	}
 	if f.Env.ReadOnly() {
@@ -197,7 +197,7 @@ func storageWrite(c *vm.Caller, f *Frame, s []uint64) {
 
 func storageRemove(c *vm.Caller, f *Frame, s []uint64) {
 	kptr, klen := uint32(s[0]), uint32(s[1])
-	if klen > MaxKeyBytes {
+	if klen > f.Limits.KeyBytes {
 		fail(fmt.Errorf("%w: storage key of %d bytes", ErrLimit, klen))
 	}
 	if f.Env.ReadOnly() {
@@ -238,7 +238,7 @@ func transfer(c *vm.Caller, f *Frame, s []uint64) {
 
 func emit(c *vm.Caller, f *Frame, s []uint64) {
 	tptr, tlen, aptr, alen := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
-	if uint64(tlen)+uint64(alen) > MaxEventBytes {
+	if uint64(tlen)+uint64(alen) > uint64(f.Limits.EventBytes) {
 		fail(fmt.Errorf("%w: event of %d bytes", ErrLimit, uint64(tlen)+uint64(alen)))
 	}
 	if f.Env.ReadOnly() {
@@ -295,7 +295,7 @@ func callContract(readOnly bool) func(*vm.Caller, *Frame, []uint64) {
 			funds.SetBytes32(read(c, f, uint32(s[5]), 32))
 			reg = uint32(s[6])
 		}
-		if mlen > MaxMethodBytes {
+		if mlen > f.Limits.MethodBytes {
 			fail(fmt.Errorf("%w: method name of %d bytes", ErrLimit, mlen))
 		}
 		if !readOnly && f.Env.ReadOnly() {
@@ -324,7 +324,7 @@ func queryContract(c *vm.Caller, f *Frame, s []uint64) { callContract(true)(c, f
 // dispatch(contract, method, method_len, input, input_len, funds).
 func dispatch(c *vm.Caller, f *Frame, s []uint64) {
 	cptr, mptr, mlen, iptr, ilen, fptr := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3]), uint32(s[4]), uint32(s[5])
-	if mlen > MaxMethodBytes {
+	if mlen > f.Limits.MethodBytes {
 		fail(fmt.Errorf("%w: method name of %d bytes", ErrLimit, mlen))
 	}
 	if f.Env.ReadOnly() {
@@ -344,7 +344,7 @@ func dispatch(c *vm.Caller, f *Frame, s []uint64) {
 // first), as a CBOR array of [key, value] in reg.
 func storageRange(c *vm.Caller, f *Frame, s []uint64) {
 	pptr, plen, sptr, slen, limit, flags, reg := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3]), uint32(s[4]), uint32(s[5]), uint32(s[6])
-	if plen > MaxKeyBytes || slen > MaxKeyBytes || limit > MaxRangeEntries {
+	if plen > f.Limits.KeyBytes || slen > f.Limits.KeyBytes || limit > f.Limits.RangeEntries {
 		fail(fmt.Errorf("%w: storage_range prefix %d, start %d bytes, limit %d", ErrLimit, plen, slen, limit))
 	}
 	c.Charge(f.Gas.StorageRange)
@@ -399,7 +399,7 @@ func clearAdmin(c *vm.Caller, f *Frame, s []uint64) {
 // runtime/params.Params) from a later height.
 func setParams(c *vm.Caller, f *Frame, s []uint64) {
 	ptr, n, height := uint32(s[0]), uint32(s[1]), s[2]
-	if n > MaxSystemBytes {
+	if n > f.Limits.SystemBytes {
 		fail(fmt.Errorf("%w: parameters of %d bytes", ErrLimit, n))
 	}
 	if f.Env.ReadOnly() {
@@ -413,7 +413,7 @@ func setParams(c *vm.Caller, f *Frame, s []uint64) {
 // next block.
 func setValidators(c *vm.Caller, f *Frame, s []uint64) {
 	ptr, n := uint32(s[0]), uint32(s[1])
-	if n > MaxSystemBytes {
+	if n > f.Limits.SystemBytes {
 		fail(fmt.Errorf("%w: validator set of %d bytes", ErrLimit, n))
 	}
 	if f.Env.ReadOnly() {
@@ -514,7 +514,7 @@ func attestationGet(c *vm.Caller, f *Frame, s []uint64) {
 // attestationLatest(device, kind, kind_len, reg) -> found: the device's
 // attestation of that kind with the highest sequence number.
 func attestationLatest(c *vm.Caller, f *Frame, s []uint64) {
-	if uint32(s[2]) > MaxKeyBytes {
+	if uint32(s[2]) > f.Limits.KeyBytes {
 		fail(fmt.Errorf("%w: kind of %d bytes", ErrLimit, uint32(s[2])))
 	}
 	c.Charge(f.Gas.StorageRead)
@@ -529,7 +529,7 @@ func attestationLatest(c *vm.Caller, f *Frame, s []uint64) {
 // kept attestations with from_seq <= seq <= to_seq, ascending.
 func attestationHistory(c *vm.Caller, f *Frame, s []uint64) {
 	limit := uint32(s[3])
-	if limit > MaxHistory {
+	if limit > f.Limits.HistoryEntries {
 		fail(fmt.Errorf("%w: history limit %d", ErrLimit, limit))
 	}
 	c.Charge(f.Gas.StorageRange + f.Gas.StorageRangeEntry*uint64(limit))
@@ -547,7 +547,7 @@ func attestationHistory(c *vm.Caller, f *Frame, s []uint64) {
 // dearest signature, since the key type is known only after the read.
 func attestationCheck(c *vm.Caller, f *Frame, s []uint64) {
 	n := uint32(s[1])
-	if n > MaxEventBytes {
+	if n > f.Limits.EventBytes {
 		fail(fmt.Errorf("%w: attestation of %d bytes", ErrLimit, n))
 	}
 	c.Charge(f.Gas.StorageRead + max(f.Gas.VerifyEd25519, f.Gas.VerifyP256, f.Gas.VerifySecp256k1) + f.Gas.Sha256PerByte*uint64(n))

@@ -177,7 +177,7 @@ func module(body string) string {
 // TestHostFunctions: each host function charges exactly its price, runs
 // out of gas one unit short with nothing changed, and does what it says.
 func TestHostFunctions(t *testing.T) {
-	g := GasV1()
+	g, lim := GasV1(), LimitsV1()
 	cases := []struct {
 		name string
 		body string
@@ -336,7 +336,7 @@ func TestHostFunctions(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := newFakeEnv()
-			f := &Frame{Env: env, Input: []byte("hello"), Gas: &g}
+			f := &Frame{Env: env, Input: []byte("hello"), Gas: &g, Limits: &lim}
 			res, err := m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: f})
 			if err != nil {
 				t.Fatal(err)
@@ -349,7 +349,7 @@ func TestHostFunctions(t *testing.T) {
 			}
 			// One unit short: out of gas, and nothing written.
 			fresh := newFakeEnv()
-			_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: res.GasUsed - 1, Env: &Frame{Env: fresh, Input: []byte("hello"), Gas: &g}})
+			_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: res.GasUsed - 1, Env: &Frame{Env: fresh, Input: []byte("hello"), Gas: &g, Limits: &lim}})
 			if !errors.Is(err, vm.ErrOutOfGas) {
 				t.Fatalf("one unit short: %v", err)
 			}
@@ -363,7 +363,7 @@ func TestHostFunctions(t *testing.T) {
 // TestAbort: abort ends the call with the contract's message, charging
 // for the bytes it reads.
 func TestAbort(t *testing.T) {
-	g := GasV1()
+	g, lim := GasV1(), LimitsV1()
 	var charged []uint64
 	eng := meteredEngine(t, &charged)
 	src, err := vmtest.Wat(module(`(call $abort (i32.const 16) (i32.const 5))`))
@@ -374,7 +374,7 @@ func TestAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: newFakeEnv(), Gas: &g}})
+	_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: newFakeEnv(), Gas: &g, Limits: &lim}})
 	var abort *vm.AbortError
 	if !errors.As(err, &abort) || abort.Message != "value" {
 		t.Fatalf("abort: %v", err)
@@ -387,7 +387,7 @@ func TestAbort(t *testing.T) {
 // TestRefusals: bad pointers, empty registers, writes in a query and
 // oversized keys end the call with their own errors.
 func TestRefusals(t *testing.T) {
-	g := GasV1()
+	g, lim := GasV1(), LimitsV1()
 	var charged []uint64
 	eng := meteredEngine(t, &charged)
 	for _, c := range []struct {
@@ -417,7 +417,7 @@ func TestRefusals(t *testing.T) {
 		}
 		env := newFakeEnv()
 		env.readOnly = c.readOnly
-		_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: env, Gas: &g}})
+		_, err = m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: &Frame{Env: env, Gas: &g, Limits: &lim}})
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
@@ -430,7 +430,7 @@ func TestRefusals(t *testing.T) {
 // TestVerify: verify's result for a valid signature of each key type, its
 // high-S twin, a wrong message, a malformed key and an unknown key type.
 func TestVerify(t *testing.T) {
-	g := GasV1()
+	g, lim := GasV1(), LimitsV1()
 	var charged []uint64
 	eng := meteredEngine(t, &charged)
 	// The input is copied to 900: key type, key length and message length
@@ -456,7 +456,7 @@ func TestVerify(t *testing.T) {
 		binary.LittleEndian.PutUint32(in[8:], msgLen)
 		copy(in[100:], pub)
 		copy(in[200:], sig)
-		f := &Frame{Env: newFakeEnv(), Input: in, Gas: &g}
+		f := &Frame{Env: newFakeEnv(), Input: in, Gas: &g, Limits: &lim}
 		if _, err := m.Call(context.Background(), vm.Request{Func: "run", Gas: 1 << 30, Env: f}); err != nil {
 			t.Fatal(err)
 		}

@@ -341,7 +341,7 @@ func (x *txCall) invoke(contract, caller address.Address, method string, input [
 		ws: x.ws, readOnly: readOnly, call: x, queue: &queue,
 		ctx: hostfns.Context{Caller: caller, Self: contract, Origin: x.d.Sender, Funds: funds, Height: x.height, Time: x.time, ChainID: x.chainID, TxHash: x.d.Hash},
 	}
-	f := &hostfns.Frame{Env: env, Input: input, Gas: &x.p.Host}
+	f := &hostfns.Frame{Env: env, Input: input, Gas: &x.p.Host, Limits: &x.p.HostLimits}
 	x.stack = append(x.stack, contract)
 	res, err := m.Call(x.ctx, vm.Request{Func: method, Gas: gas, Env: f, Time: int64(x.time) * 1_000_000, Seed: seed(x.d.Hash, contract, method)})
 	x.stack = x.stack[:len(x.stack)-1]

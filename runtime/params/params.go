@@ -12,6 +12,7 @@ import (
 
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/state"
 	"github.com/plinthchain/plinth/vm"
 )
 
@@ -22,8 +23,10 @@ type Params struct {
 
 	// VM is the VM's gas schedule and limits (docs/gas.md).
 	VM vm.Params
-	// Host prices the host ABI's functions (docs/gas.md).
-	Host hostfns.Gas
+	// Host prices the host ABI's functions (docs/gas.md); HostLimits
+	// bounds what one call may make the host hold (docs/abi.md).
+	Host       hostfns.Gas
+	HostLimits hostfns.Limits
 	// InstantiateGas is creating a contract: its address, its record and
 	// its first instance.
 	InstantiateGas uint64
@@ -81,6 +84,7 @@ func Version1() Params {
 		Version:              1,
 		VM:                   vm.ParamsV1(),
 		Host:                 hostfns.GasV1(),
+		HostLimits:           hostfns.LimitsV1(),
 		InstantiateGas:       100_000,
 		MaxCallDepth:         8,
 		CodeStorePerByte:     50,
@@ -101,6 +105,10 @@ func Version1() Params {
 	}
 }
 
+// storageKeyOverhead is what the runtime adds to a contract's storage key
+// (prefix byte and contract address).
+const storageKeyOverhead = 21
+
 // ErrParams reports parameters that cannot be in force.
 var ErrParams = errors.New("params: invalid")
 
@@ -119,6 +127,19 @@ func (p *Params) Validate() error {
 	}
 	if p.MaxBlockGas < p.TxBaseGas+p.TransferGas {
 		errs = append(errs, fmt.Errorf("MaxBlockGas %d fits no transfer", p.MaxBlockGas))
+	}
+	l := p.HostLimits
+	switch {
+	case l.Registers == 0 || l.Registers > hostfns.MaxRegisters:
+		errs = append(errs, fmt.Errorf("HostLimits.Registers %d outside 1..%d", l.Registers, hostfns.MaxRegisters))
+	case l.KeyBytes == 0 || int(l.KeyBytes)+storageKeyOverhead > state.MaxKeyBytes:
+		// A contract's key that the state refuses would fail the block's
+		// commit, not the transaction.
+		errs = append(errs, fmt.Errorf("HostLimits.KeyBytes %d: stored keys would pass the state's %d bytes", l.KeyBytes, state.MaxKeyBytes))
+	case l.ValueBytes == 0 || int(l.ValueBytes) > state.MaxValueBytes:
+		errs = append(errs, fmt.Errorf("HostLimits.ValueBytes %d outside 1..%d", l.ValueBytes, state.MaxValueBytes))
+	case l.RegisterBytes == 0 || l.EventBytes == 0 || l.MethodBytes == 0 || l.RangeEntries == 0 || l.HistoryEntries == 0 || l.SystemBytes == 0:
+		errs = append(errs, errors.New("a HostLimits field is 0"))
 	}
 	if p.MaxCallDepth == 0 {
 		errs = append(errs, errors.New("MaxCallDepth is 0"))
