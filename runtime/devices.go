@@ -28,7 +28,7 @@ func (x *txCall) deviceRegister(body tx.DeviceRegister) (Receipt, error) {
 	if err := transfer(x.ws, x.d.Sender, depositsAccount, &x.p.DeviceDeposit); err != nil {
 		return Receipt{}, err
 	}
-	id, err := device.Register(x.ws, x.d.Sender, sigs.KeyType(body.KeyType), body.PublicKey, body.DeviceKind, body.Metadata, x.p.DeviceDeposit)
+	id, err := device.Register(x.ws, x.p, x.d.Sender, sigs.KeyType(body.KeyType), body.PublicKey, body.DeviceKind, body.Metadata, x.p.DeviceDeposit)
 	if err != nil {
 		return Receipt{}, deviceErr(err)
 	}
@@ -39,7 +39,7 @@ func (x *txCall) deviceUpdate(body tx.DeviceUpdate) (Receipt, error) {
 	if err := x.charge(x.p.DeviceGas + x.p.Host.StorageWritePerByte*uint64(len(body.Metadata))); err != nil {
 		return Receipt{}, err
 	}
-	if err := device.Update(x.ws, x.d.Sender, device.ID(body.Device), body.Metadata); err != nil {
+	if err := device.Update(x.ws, x.p, x.d.Sender, device.ID(body.Device), body.Metadata); err != nil {
 		return Receipt{}, deviceErr(err)
 	}
 	return Receipt{}, nil
@@ -65,7 +65,7 @@ func (x *txCall) attest(body tx.Attest) (Receipt, error) {
 	// The signature's price depends on the device's key type; an unknown
 	// device pays the cheapest and is refused by Submit.
 	verify := x.p.Host.VerifyEd25519
-	if a, err := device.Decode(body.Attestation, int(x.p.MaxAttestationBytes)); err == nil {
+	if a, err := device.Decode(body.Attestation, x.p); err == nil {
 		d, ok, err := device.Get(x.ws, a.Device)
 		if err != nil {
 			return Receipt{}, &nodeError{err}

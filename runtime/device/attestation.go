@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/sigs"
 )
 
@@ -107,20 +108,20 @@ func Sign(a *Attestation, key sigs.PrivateKey) ([]byte, error) {
 	return raw, nil
 }
 
-// Decode reads an attestation of at most maxBytes, refusing anything
-// larger or with an oversized kind (ErrTooLarge) and anything that is not
-// its canonical encoding (canon.ErrEncoding). It checks nothing that needs
-// state or the signature: Check does.
-func Decode(raw []byte, maxBytes int) (*Attestation, error) {
-	if len(raw) > maxBytes {
-		return nil, fmt.Errorf("%w: attestation of %d bytes, limit %d", ErrTooLarge, len(raw), maxBytes)
+// Decode reads an attestation of at most p.MaxAttestationBytes, refusing
+// anything larger or with a kind over p.DeviceKindBytes (ErrTooLarge) and
+// anything that is not its canonical encoding (canon.ErrEncoding). It
+// checks nothing that needs state or the signature: Check does.
+func Decode(raw []byte, p *params.Params) (*Attestation, error) {
+	if len(raw) > int(p.MaxAttestationBytes) {
+		return nil, fmt.Errorf("%w: attestation of %d bytes, limit %d", ErrTooLarge, len(raw), p.MaxAttestationBytes)
 	}
 	a := new(Attestation)
 	if err := canon.Unmarshal(raw, a); err != nil {
 		return nil, fmt.Errorf("device: attestation: %w", err)
 	}
-	if len(a.Kind) > MaxKindBytes {
-		return nil, fmt.Errorf("%w: attestation kind of %d bytes, limit %d", ErrTooLarge, len(a.Kind), MaxKindBytes)
+	if len(a.Kind) > int(p.DeviceKindBytes) {
+		return nil, fmt.Errorf("%w: attestation kind of %d bytes, limit %d", ErrTooLarge, len(a.Kind), p.DeviceKindBytes)
 	}
 	return a, nil
 }

@@ -159,7 +159,7 @@ func TestSubmitRefusals(t *testing.T) {
 	}{
 		{"oversized", mk(edKey, ed, func(a *Attestation) { a.Payload = make([]byte, p.MaxAttestationBytes) }), []error{ErrTooLarge}},
 		{"oversized, unknown device", mk(unknownKey, unknown, func(a *Attestation) { a.Payload = make([]byte, p.MaxAttestationBytes) }), []error{ErrTooLarge}},
-		{"kind too long", mk(edKey, ed, func(a *Attestation) { a.Kind = string(bytes.Repeat([]byte("k"), MaxKindBytes+1)) }), []error{ErrTooLarge}},
+		{"kind too long", mk(edKey, ed, func(a *Attestation) { a.Kind = string(bytes.Repeat([]byte("k"), int(v1Params.DeviceKindBytes)+1)) }), []error{ErrTooLarge}},
 		{"trailing byte", append(bytes.Clone(good), 0), []error{canon.ErrEncoding}},
 		{"device id of 19 bytes", shortDevice, []error{canon.ErrEncoding}},
 		{"empty", nil, []error{canon.ErrEncoding}},
@@ -432,14 +432,14 @@ func checkIndexes(t *testing.T, ws *state.WriteSet, p *params.Params, dev ID) (h
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(win.History) != len(history) || len(history) > HistoryLimit {
+	if int(win.History) != len(history) || len(history) > historyV1 {
 		t.Fatalf("window counts %d history entries, %d stored", win.History, len(history))
 	}
 	sort.Slice(history, func(i, j int) bool { return history[i] < history[j] })
 	return history
 }
 
-// TestHistoryAndLatest: the history keeps the HistoryLimit highest
+// TestHistoryAndLatest: the history keeps the historyV1 highest
 // sequence numbers, the latest per kind is the highest seq of that kind
 // whatever the arrival order, and records live exactly as long as
 // something refers to them.
@@ -455,13 +455,16 @@ func TestHistoryAndLatest(t *testing.T) {
 		return []string{"power", "temp"}[seq%2]
 	}
 	ids := map[uint64][32]byte{}
-	const first, n = 1000, HistoryLimit + 44
+	const first, n = 1000, historyV1 + 44
+	if v1Params.AttestationHistory != historyV1 {
+		t.Fatalf("the history keeps %d, this test assumes %d", v1Params.AttestationHistory, historyV1)
+	}
 	for seq := uint64(first); seq < first+n; seq++ {
 		ids[seq] = submit(t, ws, p, sign(t, reading(dev, seq, kindOf(seq)), k))
 		checkIndexes(t, ws, p, dev)
 	}
 	hist := checkIndexes(t, ws, p, dev)
-	if len(hist) != HistoryLimit || hist[0] != first+n-HistoryLimit || hist[len(hist)-1] != first+n-1 {
+	if len(hist) != historyV1 || hist[0] != first+n-historyV1 || hist[len(hist)-1] != first+n-1 {
 		t.Fatalf("history holds %d entries, %d..%d", len(hist), hist[0], hist[len(hist)-1])
 	}
 	// Dropped from the history: gone, unless still the latest of a kind.
@@ -538,7 +541,7 @@ func TestHistoryAndLatest(t *testing.T) {
 		t.Fatalf("latest new: %d", a.Seq)
 	}
 	hist = checkIndexes(t, ws, p, dev)
-	if len(hist) != HistoryLimit || hist[0] != first+n-HistoryLimit+1 {
+	if len(hist) != historyV1 || hist[0] != first+n-historyV1+1 {
 		t.Fatalf("history after one more: %d entries from %d", len(hist), hist[0])
 	}
 }
@@ -603,11 +606,11 @@ func FuzzDecodeAttestation(f *testing.F) {
 	}
 	defer s.Close()
 	ws := state.NewWriteSet(s)
-	if _, err := Register(ws, alice, k.Type(), k.Public().Bytes(), "meter", nil, canon.U256{}); err != nil {
+	if _, err := Register(ws, &v1Params, alice, k.Type(), k.Public().Bytes(), "meter", nil, canon.U256{}); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		a, err := Decode(raw, int(p.MaxAttestationBytes))
+		a, err := Decode(raw, &v1Params)
 		if err == nil {
 			// Whatever decodes has exactly this encoding, and an id.
 			again, err := canon.Marshal(a)
@@ -629,3 +632,7 @@ func FuzzDecodeAttestation(f *testing.F) {
 		}
 	})
 }
+
+// historyV1 is params.Version1's AttestationHistory, as a constant for the
+// tests' arithmetic.
+const historyV1 = 256

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/sigs"
 	"github.com/plinthchain/plinth/state"
 )
@@ -26,17 +27,9 @@ import (
 // consensus rules, fixed in this version of the protocol; a later
 // parameter version may take them over.
 const (
-	// MaxKindBytes bounds a device's kind and an attestation's kind. An
-	// attestation's kind is part of a state key (the latest attestation
-	// per kind), so it must stay far below state.MaxKeyBytes.
-	MaxKindBytes = 64
-	// MaxMetadataBytes bounds a device's metadata. The record is read on
-	// every attestation the device submits, so it is kept small; larger
-	// descriptions belong off chain, named by a hash in the metadata.
-	MaxMetadataBytes = 4 << 10
-	// HistoryLimit is how many attestations per device the history keeps:
-	// those with the highest sequence numbers (docs/devices.md).
-	HistoryLimit = 256
+	// maxHistoryRead bounds one History read whatever limit it is given
+	// (callers pass theirs: the host ABI's HistoryEntries parameter).
+	maxHistoryRead = 1 << 12
 )
 
 // Domain tag of a device id.
@@ -137,12 +130,12 @@ func put(ws *state.WriteSet, id ID, d *Device) error {
 // metadata (ErrTooLarge), a key that does not parse (sigs.ErrKeyType,
 // sigs.ErrPublicKey) and a key already registered, even if revoked
 // (ErrExists).
-func Register(ws *state.WriteSet, owner address.Address, keyType sigs.KeyType, pub []byte, kind string, metadata []byte, deposit canon.U256) (ID, error) {
-	if err := checkKind(kind); err != nil {
+func Register(ws *state.WriteSet, p *params.Params, owner address.Address, keyType sigs.KeyType, pub []byte, kind string, metadata []byte, deposit canon.U256) (ID, error) {
+	if err := checkKind(p, kind); err != nil {
 		return ID{}, fmt.Errorf("device: register: %w", err)
 	}
-	if len(metadata) > MaxMetadataBytes {
-		return ID{}, fmt.Errorf("device: register: %w: metadata of %d bytes, limit %d", ErrTooLarge, len(metadata), MaxMetadataBytes)
+	if len(metadata) > int(p.DeviceMetadataBytes) {
+		return ID{}, fmt.Errorf("device: register: %w: metadata of %d bytes, limit %d", ErrTooLarge, len(metadata), p.DeviceMetadataBytes)
 	}
 	if _, err := sigs.ParseKey(keyType, pub); err != nil {
 		return ID{}, fmt.Errorf("device: register: %w", err)
@@ -166,9 +159,9 @@ func Register(ws *state.WriteSet, owner address.Address, keyType sigs.KeyType, p
 
 // checkKind bounds a kind and makes sure it can be stored: the encoding
 // of a string that is not UTF-8 would not decode again.
-func checkKind(kind string) error {
-	if len(kind) > MaxKindBytes {
-		return fmt.Errorf("%w: kind of %d bytes, limit %d", ErrTooLarge, len(kind), MaxKindBytes)
+func checkKind(p *params.Params, kind string) error {
+	if len(kind) > int(p.DeviceKindBytes) {
+		return fmt.Errorf("%w: kind of %d bytes, limit %d", ErrTooLarge, len(kind), p.DeviceKindBytes)
 	}
 	if !utf8.ValidString(kind) {
 		return fmt.Errorf("%w: kind is not UTF-8", canon.ErrEncoding)
@@ -197,13 +190,13 @@ func owned(r state.Reader, caller address.Address, id ID) (Device, error) {
 
 // Update replaces a device's metadata. Only its owner may, and not once
 // it is revoked.
-func Update(ws *state.WriteSet, caller address.Address, id ID, metadata []byte) error {
+func Update(ws *state.WriteSet, p *params.Params, caller address.Address, id ID, metadata []byte) error {
 	d, err := owned(ws, caller, id)
 	if err != nil {
 		return fmt.Errorf("device: update: %w", err)
 	}
-	if len(metadata) > MaxMetadataBytes {
-		return fmt.Errorf("device: update: %w: metadata of %d bytes, limit %d", ErrTooLarge, len(metadata), MaxMetadataBytes)
+	if len(metadata) > int(p.DeviceMetadataBytes) {
+		return fmt.Errorf("device: update: %w: metadata of %d bytes, limit %d", ErrTooLarge, len(metadata), p.DeviceMetadataBytes)
 	}
 	d.Metadata = append([]byte(nil), metadata...)
 	return put(ws, id, &d)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/plinthchain/plinth/runtime/params"
 	"testing"
 
 	"github.com/plinthchain/plinth/runtime/address"
@@ -18,6 +19,9 @@ var (
 	alice = address.Address{0xa1}
 	bob   = address.Address{0xb0}
 )
+
+// v1Params are the parameters the registry tests run under.
+var v1Params = params.Version1()
 
 func openStore(t *testing.T) *state.Store {
 	t.Helper()
@@ -44,7 +48,7 @@ func key(t testing.TB, typ sigs.KeyType, n byte) sigs.PrivateKey {
 
 func register(t *testing.T, ws *state.WriteSet, owner address.Address, k sigs.PrivateKey) ID {
 	t.Helper()
-	id, err := Register(ws, owner, k.Type(), k.Public().Bytes(), "meter", []byte("roof 3"), canon.NewU256(1_000_000))
+	id, err := Register(ws, &v1Params, owner, k.Type(), k.Public().Bytes(), "meter", []byte("roof 3"), canon.NewU256(1_000_000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,29 +102,31 @@ func TestRegistry(t *testing.T) {
 	}
 	reg := func(typ sigs.KeyType, pub []byte, kind string, meta []byte) func() error {
 		return func() error {
-			_, err := Register(ws, bob, typ, pub, kind, meta, canon.NewU256(1))
+			_, err := Register(ws, &v1Params, bob, typ, pub, kind, meta, canon.NewU256(1))
 			return err
 		}
 	}
 	fresh := key(t, sigs.Ed25519, 2).Public().Bytes()
 	refuse("register twice", ErrExists, reg(sigs.Ed25519, edPub, "meter", nil))
-	refuse("kind too long", ErrTooLarge, reg(sigs.Ed25519, fresh, string(make([]byte, MaxKindBytes+1)), nil))
+	refuse("kind too long", ErrTooLarge, reg(sigs.Ed25519, fresh, string(make([]byte, int(v1Params.DeviceKindBytes)+1)), nil))
 	refuse("kind not UTF-8", canon.ErrEncoding, reg(sigs.Ed25519, fresh, "\xff", nil))
-	refuse("metadata too long", ErrTooLarge, reg(sigs.Ed25519, fresh, "m", make([]byte, MaxMetadataBytes+1)))
+	refuse("metadata too long", ErrTooLarge, reg(sigs.Ed25519, fresh, "m", make([]byte, int(v1Params.DeviceMetadataBytes)+1)))
 	refuse("bad key", sigs.ErrPublicKey, reg(sigs.P256, fresh, "m", nil))
 	refuse("uncompressed key", sigs.ErrPublicKey, reg(sigs.P256, append([]byte{4}, make([]byte, 64)...), "m", nil))
 	refuse("key type 0", sigs.ErrKeyType, reg(0, fresh, "m", nil))
-	refuse("update by another", ErrNotOwner, func() error { return Update(ws, bob, ed, []byte("x")) })
-	refuse("update unknown", ErrUnknownDevice, func() error { return Update(ws, alice, unknown, []byte("x")) })
-	refuse("update too large", ErrTooLarge, func() error { return Update(ws, alice, ed, make([]byte, MaxMetadataBytes+1)) })
+	refuse("update by another", ErrNotOwner, func() error { return Update(ws, &v1Params, bob, ed, []byte("x")) })
+	refuse("update unknown", ErrUnknownDevice, func() error { return Update(ws, &v1Params, alice, unknown, []byte("x")) })
+	refuse("update too large", ErrTooLarge, func() error {
+		return Update(ws, &v1Params, alice, ed, make([]byte, int(v1Params.DeviceMetadataBytes)+1))
+	})
 	refuse("revoke by another", ErrNotOwner, func() error { _, err := Revoke(ws, bob, ed); return err })
 	refuse("revoke unknown", ErrUnknownDevice, func() error { _, err := Revoke(ws, alice, unknown); return err })
 
 	// Largest allowed sizes pass.
-	if _, err := Register(ws, bob, sigs.Ed25519, fresh, string(make([]byte, MaxKindBytes)), make([]byte, MaxMetadataBytes), canon.NewU256(1)); err != nil {
+	if _, err := Register(ws, &v1Params, bob, sigs.Ed25519, fresh, string(make([]byte, int(v1Params.DeviceKindBytes))), make([]byte, int(v1Params.DeviceMetadataBytes)), canon.NewU256(1)); err != nil {
 		t.Fatalf("register at the limits: %v", err)
 	}
-	if err := Update(ws, alice, ed, []byte("roof 4")); err != nil {
+	if err := Update(ws, &v1Params, alice, ed, []byte("roof 4")); err != nil {
 		t.Fatal(err)
 	}
 	if d, _, _ := Get(ws, ed); string(d.Metadata) != "roof 4" {
@@ -138,7 +144,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("after revoke: %v %+v", ok, d)
 	}
 	refuse("revoke twice", ErrRevoked, func() error { _, err := Revoke(ws, alice, ed); return err })
-	refuse("update revoked", ErrRevoked, func() error { return Update(ws, alice, ed, nil) })
+	refuse("update revoked", ErrRevoked, func() error { return Update(ws, &v1Params, alice, ed, nil) })
 	refuse("register a revoked key", ErrExists, reg(sigs.Ed25519, edPub, "meter", nil))
 	if _, ok, err := Get(ws, unknown); ok || err != nil {
 		t.Fatalf("Get unknown: %v %v", ok, err)

@@ -61,7 +61,7 @@ func Check(r state.Reader, p *params.Params, chainID string, blockTime uint64, r
 func check(r state.Reader, p *params.Params, chainID string, blockTime uint64, raw []byte) (*checked, error) {
 	// Size first: it needs nothing but the length, and bounds the work of
 	// everything after it.
-	a, err := Decode(raw, int(p.MaxAttestationBytes))
+	a, err := Decode(raw, p)
 	if err != nil {
 		return nil, err
 	}
@@ -105,13 +105,13 @@ func check(r state.Reader, p *params.Params, chainID string, blockTime uint64, r
 // Submit checks an attestation (see Check for the checks and their
 // order) and stores it: by id, as its device's latest of its kind if its
 // seq is the highest seen for that kind, and in the device's history,
-// which keeps the HistoryLimit highest sequence numbers. It returns the
+// which keeps the AttestationHistory highest sequence numbers. It returns the
 // id and the decoded attestation. A refused attestation writes nothing.
 //
 // An attestation is stored by id for as long as the history or a latest
 // entry refers to it, so the state a device occupies is bounded by
-// HistoryLimit plus its number of kinds. An accepted attestation whose
-// seq is below all HistoryLimit kept ones and below its kind's latest is
+// AttestationHistory plus its number of kinds. An accepted attestation whose
+// seq is below all AttestationHistory kept ones and below its kind's latest is
 // therefore not stored at all: its seq is marked used and its id
 // returned (for the receipt), and that is all.
 func Submit(ws *state.WriteSet, p *params.Params, chainID string, blockTime uint64, raw []byte) ([32]byte, *Attestation, error) {
@@ -129,9 +129,9 @@ func store(ws *state.WriteSet, p *params.Params, c *checked, raw []byte) error {
 	a, dev, win := c.a, c.a.Device, c.win
 	win.accept(a.Seq, p.AttestationWindow)
 
-	// History: the HistoryLimit highest sequence numbers.
+	// History: the AttestationHistory highest sequence numbers.
 	inHistory := true
-	if win.History >= HistoryLimit {
+	if win.History >= p.AttestationHistory {
 		lowSeq, low, err := lowestHistory(ws, dev)
 		if err != nil {
 			return err
@@ -293,11 +293,11 @@ func Latest(r state.Reader, dev ID, kind string) (*Attestation, bool, error) {
 }
 
 // History returns dev's attestations in its history with fromSeq <= seq
-// <= toSeq, in ascending seq, at most limit of them (limit <= 0 or above
-// HistoryLimit means HistoryLimit).
+// <= toSeq, in ascending seq, at most limit of them (limit <= 0, or above
+// maxHistoryRead, means maxHistoryRead).
 func History(r state.Reader, dev ID, fromSeq, toSeq uint64, limit int) ([]*Attestation, error) {
-	if limit <= 0 || limit > HistoryLimit {
-		limit = HistoryLimit
+	if limit <= 0 || limit > maxHistoryRead {
+		limit = maxHistoryRead
 	}
 	ids, err := historyIDs(r, dev, fromSeq, toSeq, limit)
 	if err != nil {

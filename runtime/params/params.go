@@ -67,6 +67,12 @@ type Params struct {
 	// DeviceDeposit is locked by registering a device and returned on
 	// revoking it.
 	DeviceDeposit canon.U256
+	// DeviceKindBytes bounds a device's and an attestation's kind;
+	// DeviceMetadataBytes a device's metadata; AttestationHistory how many
+	// attestations per device the history keeps (docs/devices.md).
+	DeviceKindBytes     uint32
+	DeviceMetadataBytes uint32
+	AttestationHistory  uint32
 	// DeviceGas is registering, updating or revoking a device (its record
 	// written), besides Host.StorageWritePerByte per byte stored.
 	DeviceGas uint64
@@ -100,6 +106,9 @@ func Version1() Params {
 		AttestationFreshness: 10 * 60 * 1000,
 		MaxAttestationBytes:  4 << 10,
 		DeviceDeposit:        canon.NewU256(1_000_000),
+		DeviceKindBytes:      64,
+		DeviceMetadataBytes:  4 << 10,
+		AttestationHistory:   256,
 		DeviceGas:            50_000,
 		AttestGas:            40_000,
 	}
@@ -143,6 +152,9 @@ func (p *Params) Validate() error {
 	}
 	if p.MaxCallDepth == 0 {
 		errs = append(errs, errors.New("MaxCallDepth is 0"))
+	}
+	if p.DeviceKindBytes == 0 || p.DeviceMetadataBytes == 0 || p.AttestationHistory == 0 {
+		errs = append(errs, errors.New("a device limit is 0"))
 	}
 	if p.AttestationWindow == 0 {
 		errs = append(errs, errors.New("AttestationWindow is 0"))
