@@ -32,6 +32,21 @@ var (
 	ErrUnsupported = errors.New("payload kind not executed by this runtime yet")
 )
 
+// InvalidTxError names the transaction that made a block invalid, so a
+// proposer can drop it from its pool and try again. It is ErrInvalidBlock
+// and its reason (errors.Is finds both).
+type InvalidTxError struct {
+	Index int
+	Hash  [32]byte
+	Err   error
+}
+
+func (e *InvalidTxError) Error() string {
+	return fmt.Sprintf("%v: tx %d (%x): %v", ErrInvalidBlock, e.Index, e.Hash[:8], e.Err)
+}
+
+func (e *InvalidTxError) Unwrap() []error { return []error{ErrInvalidBlock, e.Err} }
+
 // Output is what a block does: a receipt per transaction and the state
 // changes, sorted, for state.Store.Prepare.
 type Output struct {
@@ -103,6 +118,10 @@ func (rt *Runtime) applyAll(ctx context.Context, ws *state.WriteSet, h *block.He
 		}
 		r, fee, err := rt.applyTx(ctx, ws, h, p, d)
 		if err != nil {
+			var ne *nodeError
+			if errors.Is(err, ErrInvalidTx) && !errors.As(err, &ne) {
+				return fees, &InvalidTxError{Index: i, Hash: d.Hash, Err: err}
+			}
 			return fees, fmt.Errorf("%w: tx %d (%x): %w", ErrInvalidBlock, i, d.Hash[:8], err)
 		}
 		out.Receipts[i] = r
@@ -138,7 +157,7 @@ func decodeAll(b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
 	for i, raw := range b.Txs {
 		d, err := tx.Decode(raw, int(p.MaxTxBytes))
 		if err != nil {
-			return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+			return nil, &InvalidTxError{Index: i, Hash: tx.Hash(raw), Err: err}
 		}
 		txs[i] = d
 		bytes += uint64(len(raw))
@@ -186,7 +205,7 @@ func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 	}
 	for i, err := range errs {
 		if err != nil {
-			return fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+			return &InvalidTxError{Index: i, Hash: txs[i].Hash, Err: err}
 		}
 	}
 	return nil
