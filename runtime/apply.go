@@ -384,6 +384,9 @@ func settleFee(ws *state.WriteSet, d *tx.Decoded, gasUsed uint64, maxFee *canon.
 	return fee, nil
 }
 
+// ParamsAt returns the parameters in force at height over st.
+func ParamsAt(st state.Reader, height uint64) (params.Params, error) { return paramsAt(st, height) }
+
 // InForce returns the hashes a header at height must carry over the state
 // st after its parent: of the parameters and of the validator set in force.
 func InForce(st state.Reader, height uint64) (paramsHash, validatorsHash [32]byte, err error) {

@@ -206,3 +206,10 @@ func (c *Chain) Query(ctx context.Context, contract address.Address, method stri
 	}
 	return c.rt.Query(ctx, base, &c.head, contract, method, input, gasCap)
 }
+
+// State is the head's state, to read: the store, or the genesis state
+// before the first block.
+func (c *Chain) State() state.Reader {
+	r, _, _ := c.base()
+	return r
+}

@@ -1,0 +1,142 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/plinthchain/plinth/runtime/address"
+)
+
+// fakeBackend answers the API's unit tests (the node's own backend is
+// tested end to end in node/).
+type fakeBackend struct {
+	block   chan struct{} // when set, Status waits on it
+	entered chan struct{}
+}
+
+func (f *fakeBackend) Status(ctx context.Context) (Status, error) {
+	if f.block != nil {
+		f.entered <- struct{}{}
+		<-f.block
+	}
+	return Status{ChainID: "c", Height: 7}, nil
+}
+func (f *fakeBackend) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
+	if raw[0] == 0xff {
+		return [32]byte{}, fmt.Errorf("%w: nonce too low", ErrBadRequest)
+	}
+	return [32]byte{1}, nil
+}
+func (f *fakeBackend) Tx(_ context.Context, h [32]byte) (TxResult, error) {
+	if h[0] != 1 {
+		return TxResult{}, fmt.Errorf("%w: tx", ErrNotFound)
+	}
+	return TxResult{TxHash: h[:], Height: 3, Receipt: Receipt{CodeName: "ok", Events: []Event{}}}, nil
+}
+func (f *fakeBackend) Account(_ context.Context, a address.Address) (Account, error) {
+	return Account{Address: a, Nonce: 2, Balance: "10"}, nil
+}
+func (f *fakeBackend) Block(_ context.Context, height uint64) (Block, error) {
+	if height > 5 {
+		return Block{}, fmt.Errorf("%w: block", ErrNotFound)
+	}
+	return Block{Height: max(height, 5)}, nil
+}
+func (f *fakeBackend) Query(_ context.Context, req QueryRequest) (QueryResult, error) {
+	return QueryResult{Result: req.Input, GasUsed: req.Gas}, nil
+}
+func (f *fakeBackend) Simulate(_ context.Context, req SimulateRequest) (SimulateResult, error) {
+	return SimulateResult{}, errors.New("boom")
+}
+
+func do(t *testing.T, h http.Handler, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+	var out map[string]any
+	b, _ := io.ReadAll(rec.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: not JSON: %q", method, path, b)
+	}
+	return rec.Code, out
+}
+
+// TestRoutes: each endpoint's success and error answers: the status code
+// and a JSON error naming the problem.
+func TestRoutes(t *testing.T) {
+	h := Handler(&fakeBackend{}, DefaultConfig())
+	a := address.Address{5}.String()
+	for _, c := range []struct {
+		method, path, body string
+		code               int
+		want               string // a substring of the JSON answer
+	}{
+		{"GET", "/v1/status", "", 200, `"height":7`},
+		{"POST", "/v1/txs", `{"tx":"0a0b"}`, 202, `"tx_hash":"01`},
+		{"POST", "/v1/txs", `{"tx":"ff"}`, 400, `nonce too low`},
+		{"POST", "/v1/txs", `{"tx":"zz"}`, 400, `not hex`},
+		{"POST", "/v1/txs", `{}`, 400, `"tx\" is missing`},
+		{"POST", "/v1/txs", `{"tx":"0a","extra":1}`, 400, `unknown field`},
+		{"POST", "/v1/txs", `not json`, 400, `body`},
+		{"GET", "/v1/txs/" + strings.Repeat("01", 32), "", 200, `"height":3`},
+		{"GET", "/v1/txs/" + strings.Repeat("02", 32), "", 404, `not found`},
+		{"GET", "/v1/txs/abc", "", 400, `32 bytes of hex`},
+		{"GET", "/v1/accounts/" + a, "", 200, `"balance":"10"`},
+		{"GET", "/v1/accounts/plinth1nope", "", 400, `address`},
+		{"GET", "/v1/blocks/latest", "", 200, `"height":5`},
+		{"GET", "/v1/blocks/3", "", 200, `"height":5`},
+		{"GET", "/v1/blocks/9", "", 404, `not found`},
+		{"GET", "/v1/blocks/0", "", 400, `from 1`},
+		{"POST", "/v1/query", `{"contract":"` + a + `","method":"count","input":"0x01","gas":9}`, 200, `"gas_used":9`},
+		{"POST", "/v1/query", `{"contract":"` + a + `"}`, 400, `method`},
+		{"POST", "/v1/simulate", `{"from":"` + a + `","tx":"00"}`, 500, `boom`},
+		{"GET", "/v1/nothing", "", 404, ``},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader(c.body)))
+		if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.want) {
+			t.Errorf("%s %s %s: %d %s, want %d containing %q", c.method, c.path, c.body, rec.Code, rec.Body, c.code, c.want)
+		}
+	}
+}
+
+// TestLimits: an oversized body is refused with 413, and requests beyond
+// the concurrency bound get 503 while the others run.
+func TestLimits(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxBodyBytes = 64
+	if code, out := do(t, Handler(&fakeBackend{}, cfg), "POST", "/v1/txs", `{"tx":"`+strings.Repeat("00", 100)+`"}`); code != 413 || !strings.Contains(fmt.Sprint(out), "64 bytes") {
+		t.Fatalf("oversized body: %d %v", code, out)
+	}
+	cfg = DefaultConfig()
+	cfg.MaxConcurrent = 2
+	fb := &fakeBackend{block: make(chan struct{}), entered: make(chan struct{}, 2)}
+	h := Handler(fb, cfg)
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/status", nil))
+		}()
+	}
+	<-fb.entered
+	<-fb.entered
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/status", bytes.NewReader(nil)))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a third request with two in flight: %d", rec.Code)
+	}
+	close(fb.block)
+	wg.Wait()
+}

@@ -1,0 +1,173 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/plinthchain/plinth/node/api"
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/runtime/tx"
+	"github.com/plinthchain/plinth/state"
+)
+
+// The node is the API's backend; every read holds the chain lock shared.
+var _ api.Backend = (*Node)(nil)
+
+// Status implements api.Backend.
+func (n *Node) Status(context.Context) (api.Status, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	h, hash := n.chain.Head()
+	return api.Status{ChainID: h.ChainID, Height: h.Height, BlockHash: hash[:], Time: h.Time, GenesisHash: n.genesisHash[:], MempoolTxs: n.pool.Len()}, nil
+}
+
+// SubmitTx implements api.Backend: a transaction the pool refuses is a bad
+// request, named by the pool's error.
+func (n *Node) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
+	h, err := n.pool.Add(raw)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+	}
+	n.producer.Notify()
+	return h, nil
+}
+
+// Tx implements api.Backend.
+func (n *Node) Tx(_ context.Context, hash [32]byte) (api.TxResult, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	loc, raw, err := n.store.Tx(hash)
+	if errors.Is(err, state.ErrNotFound) {
+		return api.TxResult{}, fmt.Errorf("%w: transaction %x", api.ErrNotFound, hash)
+	}
+	if err != nil {
+		return api.TxResult{}, err
+	}
+	var r runtime.Receipt
+	if err := canon.UnmarshalStored(raw, &r); err != nil {
+		return api.TxResult{}, fmt.Errorf("node: receipt of %x: %w", hash, err)
+	}
+	return api.TxResult{TxHash: hash[:], Height: loc.Height, Index: loc.Index, Receipt: receiptJSON(r)}, nil
+}
+
+// Account implements api.Backend.
+func (n *Node) Account(_ context.Context, a address.Address) (api.Account, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	acc, err := runtime.LoadAccount(n.chain.State(), a)
+	if err != nil {
+		return api.Account{}, err
+	}
+	return api.Account{Address: a, Nonce: acc.Nonce, Balance: acc.Balance.String()}, nil
+}
+
+// Block implements api.Backend.
+func (n *Node) Block(_ context.Context, height uint64) (api.Block, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if height == 0 {
+		height = n.store.Height()
+	}
+	if height == 0 {
+		return api.Block{}, fmt.Errorf("%w: no block yet", api.ErrNotFound)
+	}
+	rec, err := n.store.BlockAt(height)
+	if errors.Is(err, state.ErrNotFound) {
+		return api.Block{}, fmt.Errorf("%w: block %d", api.ErrNotFound, height)
+	}
+	if err != nil {
+		return api.Block{}, err
+	}
+	b, err := block.Decode(rec.Data, len(rec.Data))
+	if err != nil {
+		return api.Block{}, err
+	}
+	h := b.Header
+	out := api.Block{Height: h.Height, Hash: rec.Hash[:], Time: h.Time, Proposer: h.Proposer, ParentHash: h.ParentHash[:], StateRoot: h.StateRoot[:], TxsRoot: h.TxsRoot[:]}
+	for _, th := range rec.TxHashes {
+		out.Txs = append(out.Txs, th[:])
+	}
+	return out, nil
+}
+
+// Query implements api.Backend, under the node's gas cap.
+func (n *Node) Query(ctx context.Context, req api.QueryRequest) (api.QueryResult, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	gas := n.cfg.QueryGasCap
+	if req.Gas > 0 && req.Gas < gas {
+		gas = req.Gas
+	}
+	ret, used, log, err := n.chain.Query(ctx, req.Contract, req.Method, req.Input, gas)
+	if errors.Is(err, runtime.ErrQueryFailed) {
+		return api.QueryResult{GasUsed: used, Log: string(log)}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+	}
+	if err != nil {
+		return api.QueryResult{}, err
+	}
+	return api.QueryResult{Result: ret, GasUsed: used, Log: string(log)}, nil
+}
+
+// Simulate implements api.Backend: the transaction's gas limit is capped
+// at the node's query cap.
+func (n *Node) Simulate(ctx context.Context, req api.SimulateRequest) (api.SimulateResult, error) {
+	var t tx.Tx
+	if err := canon.Unmarshal(req.Tx, &t); err != nil {
+		return api.SimulateResult{}, fmt.Errorf("%w: tx: %w", api.ErrBadRequest, err)
+	}
+	if t.GasLimit > n.cfg.QueryGasCap {
+		t.GasLimit = n.cfg.QueryGasCap
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	sim, err := n.chain.Simulate(ctx, req.From, &t)
+	if errors.Is(err, runtime.ErrInvalidTx) {
+		return api.SimulateResult{}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+	}
+	if err != nil {
+		return api.SimulateResult{}, err
+	}
+	return api.SimulateResult{Receipt: receiptJSON(sim.Receipt), Log: string(sim.Log)}, nil
+}
+
+func receiptJSON(r runtime.Receipt) api.Receipt {
+	out := api.Receipt{Code: uint32(r.Code), CodeName: r.Code.String(), GasUsed: r.GasUsed, Return: r.Return, Message: r.Message, Events: []api.Event{}}
+	for _, e := range r.Events {
+		ev := api.Event{Type: e.Type, Attributes: []api.Attribute{}}
+		for _, a := range e.Attributes {
+			ev.Attributes = append(ev.Attributes, api.Attribute{Key: a.Key, Value: a.Value})
+		}
+		out.Events = append(out.Events, ev)
+	}
+	return out
+}
+
+// headState is the mempool's view of the head (HeadState).
+type headState struct{ n *Node }
+
+func (h *headState) ChainID() string { return h.n.cfg.Genesis.ChainID }
+
+func (h *headState) Params() *params.Params {
+	h.n.mu.RLock()
+	defer h.n.mu.RUnlock()
+	head, _ := h.n.chain.Head()
+	p, err := runtime.ParamsAt(h.n.chain.State(), head.Height+1)
+	if err != nil {
+		h.n.log.Error("node: parameters in force", "err", err)
+		gp := h.n.cfg.Genesis.Params
+		return &gp
+	}
+	return &p
+}
+
+func (h *headState) Account(a address.Address) (uint64, canon.U256, error) {
+	h.n.mu.RLock()
+	defer h.n.mu.RUnlock()
+	acc, err := runtime.LoadAccount(h.n.chain.State(), a)
+	return acc.Nonce, acc.Balance, err
+}

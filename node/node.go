@@ -1,0 +1,170 @@
+// Package node wires a Plinth node: the state store, the runtime and its
+// chain, the mempool, block production and the HTTP API. It owns the
+// order of things: one block is made at a time, and reads (the API) never
+// overlap a commit (the store's rule).
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/plinthchain/plinth/consensus/solo"
+	"github.com/plinthchain/plinth/node/api"
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/state"
+)
+
+// Pool is the mempool as the node uses it (node/mempool).
+type Pool interface {
+	Add(raw []byte) ([32]byte, error)
+	Reap(maxGas uint64, maxBytes int) [][]byte
+	Update(included [][]byte)
+	Remove(hash [32]byte)
+	Len() int
+}
+
+// Config configures a node.
+type Config struct {
+	// Home holds the node's data (state/ and wasm-cache/).
+	Home    string
+	Genesis *runtime.Genesis
+	// API serves the HTTP API (api.DefaultConfig: 127.0.0.1:8680).
+	API api.Config
+	// BlockTime between blocks; 0 makes a block on each transaction.
+	BlockTime time.Duration
+	// Proposer receives block fees.
+	Proposer address.Address
+	// QueryGasCap bounds queries and simulations.
+	QueryGasCap uint64
+	// NewPool makes the mempool over the node's view of the head state.
+	NewPool func(HeadState) Pool
+	Logger  *slog.Logger
+	// Now is the clock blocks are stamped with (ms since the Unix epoch).
+	Now func() uint64
+}
+
+// HeadState is the head state the mempool checks transactions against
+// (it satisfies mempool.State).
+type HeadState interface {
+	ChainID() string
+	Params() *params.Params
+	Account(address.Address) (uint64, canon.U256, error)
+}
+
+// Node is a running node.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *state.Store
+	rt       *runtime.Runtime
+	pool     Pool
+	producer *solo.Producer
+
+	// mu orders the chain: the producer holds it to make a block, reads
+	// hold it shared. The chain and the store's commit are not safe for
+	// concurrent use with reads.
+	mu          sync.RWMutex
+	chain       *chain.Chain
+	genesisHash [32]byte
+
+	listener net.Listener
+}
+
+// Open opens (or creates) the node's state in cfg.Home at cfg.Genesis.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	g := cfg.Genesis
+	gh, err := g.Hash()
+	if err != nil {
+		return nil, err
+	}
+	store, err := state.Open(filepath.Join(cfg.Home, "state"), state.Options{ChainID: g.ChainID, Genesis: gh, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: filepath.Join(cfg.Home, "wasm-cache")})
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	c, err := chain.Open(ctx, store, rt, g)
+	if err != nil {
+		rt.Close(ctx)
+		store.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: store, rt: rt, chain: c, genesisHash: gh}
+	n.pool = cfg.NewPool(&headState{n: n})
+	p := g.Params
+	n.producer = solo.New(solo.Config{
+		BlockTime: cfg.BlockTime, Proposer: cfg.Proposer, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), Now: cfg.Now,
+	}, &lockedChain{n: n}, n.pool, cfg.Logger)
+	return n, nil
+}
+
+// Run serves the API and produces blocks until ctx ends, then stops the
+// API and finishes the block in flight.
+func (n *Node) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", n.cfg.API.Addr)
+	if err != nil {
+		return fmt.Errorf("node: api: %w", err)
+	}
+	n.listener = ln
+	srv := &http.Server{Handler: api.Handler(n, n.cfg.API), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: n.cfg.API.Timeout, WriteTimeout: n.cfg.API.Timeout + 5*time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	n.log.Info("node running", "chain", n.cfg.Genesis.ChainID, "api", ln.Addr().String(), "height", n.store.Height())
+	produced := n.producer.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("node: api: %w", err)
+	}
+	if errors.Is(produced, context.Canceled) || errors.Is(produced, context.DeadlineExceeded) {
+		return nil
+	}
+	return produced
+}
+
+// Addr is the API's address once Run listens.
+func (n *Node) Addr() string {
+	if n.listener == nil {
+		return ""
+	}
+	return n.listener.Addr().String()
+}
+
+// Close releases the runtime and the store.
+func (n *Node) Close(ctx context.Context) error {
+	return errors.Join(n.rt.Close(ctx), n.store.Close())
+}
+
+// lockedChain is the chain as the producer sees it: under the write lock.
+type lockedChain struct{ n *Node }
+
+func (l *lockedChain) Head() (block.Header, [32]byte) {
+	l.n.mu.RLock()
+	defer l.n.mu.RUnlock()
+	return l.n.chain.Head()
+}
+
+func (l *lockedChain) Propose(ctx context.Context, txs [][]byte, t uint64, proposer address.Address) (*block.Block, *runtime.Output, error) {
+	l.n.mu.Lock()
+	defer l.n.mu.Unlock()
+	return l.n.chain.Propose(ctx, txs, t, proposer)
+}
