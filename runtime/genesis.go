@@ -31,6 +31,9 @@ type Genesis struct {
 	Governance address.Address
 	Params     params.Params
 	Contracts  []GenesisContract
+	// Dev marks a development chain (plinth dev): the well-known dev keys
+	// may be used on it and on nothing else (docs/keys.md).
+	Dev bool
 }
 
 // GenesisContract is code deployed and instantiated at genesis, by the
@@ -82,6 +85,7 @@ type genesisJSON struct {
 		Name      string `json:"name"`
 	} `json:"validators"`
 	Governance address.Address `json:"governance"`
+	Dev        bool            `json:"dev"`
 	Params     json.RawMessage `json:"params"`
 	Contracts  []struct {
 		CodePath string           `json:"code_path"`
@@ -118,7 +122,7 @@ func parseGenesis(data []byte, dir string) (*Genesis, error) {
 	if err := dec.Decode(&j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGenesis, err)
 	}
-	g := &Genesis{ChainID: j.ChainID, Governance: j.Governance, Params: params.Version1()}
+	g := &Genesis{ChainID: j.ChainID, Governance: j.Governance, Params: params.Version1(), Dev: j.Dev}
 	var errs []error
 	if g.ChainID == "" || len(g.ChainID) > 64 {
 		errs = append(errs, fmt.Errorf("chain_id must be 1 to 64 characters"))
