@@ -29,23 +29,3 @@ func newApp() *cli.App {
 		},
 	}
 }
-
-// devCommand will start a single-node chain on an embedded Pebble store. Until
-// the runtime and the node exist, it says so and prints what is planned, so the
-// README's first command is true at every commit.
-func devCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "dev",
-		Usage: "run a single-node development chain",
-		Action: func(c *cli.Context) error {
-			w := c.App.Writer
-			fmt.Fprintf(w, "plinth %s\n\n", version)
-			fmt.Fprintln(w, "The dev chain is not built yet. What exists today:")
-			fmt.Fprintln(w, "  vm/   deterministic, metered WebAssembly execution on wazero")
-			fmt.Fprintln(w, "What comes next (see docs/ARCHITECTURE.md):")
-			fmt.Fprintln(w, "  state/, runtime/, hostfns/, then this command: a solo chain with")
-			fmt.Fprintln(w, "  prefunded dev accounts and an HTTP API on 127.0.0.1:8680.")
-			return nil
-		},
-	}
-}

@@ -2,18 +2,194 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/plinthchain/plinth/node/keystore"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/tx"
 )
 
-func TestDevPrintsVersion(t *testing.T) {
-	app := newApp()
+// buildBinary builds the real plinth binary once per test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "plinth")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// devNode is a running `plinth dev` process.
+type devNode struct {
+	cmd    *exec.Cmd
+	api    string
+	output *bytes.Buffer
+}
+
+func startDev(t *testing.T, bin, home, apiAddr string) *devNode {
+	t.Helper()
+	cmd := exec.Command(bin, "dev", "--home", home, "--api", apiAddr, "--block-time", "0")
 	var out bytes.Buffer
-	app.Writer = &out
-	if err := app.Run([]string{"plinth", "dev"}); err != nil {
-		t.Fatalf("plinth dev: %v", err)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "plinth "+version) {
-		t.Fatalf("plinth dev output lacks the version:\n%s", out.String())
+	d := &devNode{cmd: cmd, api: "http://" + apiAddr, output: &out}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second) // a hang guard, not a speed check
+	for {
+		if resp, err := http.Get(d.api + "/v1/status"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return d
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plinth dev never served its API:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// stop sends SIGINT and waits for a clean exit.
+func (d *devNode) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("plinth dev did not exit cleanly: %v\n%s", err, d.output.String())
+	}
+}
+
+func (d *devNode) get(t *testing.T, path string, v any) int {
+	t.Helper()
+	resp, err := http.Get(d.api + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
+}
+
+func (d *devNode) post(t *testing.T, path string, body any, v any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(d.api+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("%s: %q", path, raw)
+	}
+	return resp.StatusCode
+}
+
+// waitTx polls until the transaction is included.
+func (d *devNode) waitTx(t *testing.T, hash string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var out map[string]any
+		if d.get(t, "/v1/txs/"+hash, &out) == 200 {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tx %s never included:\n%s", hash, d.output.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (d *devNode) submit(t *testing.T, key ed25519.PrivateKey, nonce uint64, body tx.Body) map[string]any {
+	t.Helper()
+	raw, err := tx.Sign(&tx.Tx{ChainID: "plinth-dev", Nonce: nonce, GasLimit: 5_000_000_000, GasPrice: canon.NewU256(1), Payload: tx.Payload{Body: body}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]string
+	if code := d.post(t, "/v1/txs", map[string]string{"tx": hex.EncodeToString(raw)}, &out); code != 202 {
+		t.Fatalf("submit: %d %v", code, out)
+	}
+	return d.waitTx(t, out["tx_hash"])
+}
+
+// TestDevChainEndToEnd runs the real binary: `plinth dev` serves its API,
+// takes a transfer from dev0, refuses a replay, and after a SIGINT and a
+// restart on the same home has the same chain and balances.
+func TestDevChainEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	home := t.TempDir()
+	apiAddr := freeAddr(t)
+	d := startDev(t, bin, home, apiAddr)
+	keys := keystore.DevKeys(10)
+	if !strings.Contains(d.output.String(), address.FromPublicKey(keys[3].Public().(ed25519.PublicKey)).String()) {
+		t.Fatalf("the dev accounts are not printed:\n%s", d.output.String())
+	}
+	to := address.Address{0x42}
+	res := d.submit(t, keys[1], 0, tx.Transfer{To: to, Amount: canon.NewU256(1234)})
+	if r := res["receipt"].(map[string]any); r["code_name"] != "ok" {
+		t.Fatalf("transfer receipt: %v", r)
+	}
+	var acc map[string]any
+	if d.get(t, "/v1/accounts/"+to.String(), &acc); acc["balance"] != "1234" {
+		t.Fatalf("recipient: %v", acc)
+	}
+	// The same nonce again is refused at the door.
+	raw, _ := tx.Sign(&tx.Tx{ChainID: "plinth-dev", Nonce: 0, GasLimit: 1_000_000, GasPrice: canon.NewU256(1), Payload: tx.Payload{Body: tx.Transfer{To: to, Amount: canon.NewU256(1)}}}, keys[1])
+	var refused map[string]string
+	if code := d.post(t, "/v1/txs", map[string]string{"tx": hex.EncodeToString(raw)}, &refused); code != 400 || !strings.Contains(refused["error"], "nonce") {
+		t.Fatalf("a replayed nonce: %d %v", code, refused)
+	}
+	var st map[string]any
+	d.get(t, "/v1/status", &st)
+	d.stop(t)
+
+	d = startDev(t, bin, home, freeAddr(t))
+	var st2 map[string]any
+	d.get(t, "/v1/status", &st2)
+	if st2["height"] != st["height"] || st2["block_hash"] != st["block_hash"] || st2["genesis_hash"] != st["genesis_hash"] {
+		t.Fatalf("after a restart: %v, before: %v", st2, st)
+	}
+	if d.get(t, "/v1/accounts/"+to.String(), &acc); acc["balance"] != "1234" {
+		t.Fatalf("recipient after a restart: %v", acc)
+	}
+	res = d.submit(t, keys[1], 1, tx.Transfer{To: to, Amount: canon.NewU256(1)})
+	if h := res["height"].(float64); uint64(h) <= uint64(st["height"].(float64)) {
+		t.Fatalf("the resumed chain put a tx at height %v, not after %v", h, st["height"])
+	}
+	d.stop(t)
 }
