@@ -152,6 +152,10 @@ func checkInForce(st state.Reader, h *block.Header) error {
 // decodeAll decodes the block's transactions and checks the block limits
 // (the signatures are VerifyAll's).
 func decodeAll(b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
+	if len(b.Txs) > block.MaxTxs {
+		// Another node could not even decode it (canon's array ceiling).
+		return nil, fmt.Errorf("%w: %d transactions, the format allows %d", ErrInvalidBlock, len(b.Txs), block.MaxTxs)
+	}
 	txs := make([]*tx.Decoded, len(b.Txs))
 	var bytes, gas, code uint64
 	for i, raw := range b.Txs {

@@ -16,6 +16,11 @@ import (
 // ProtocolVersion is the version of these rules a header declares.
 const ProtocolVersion = 1
 
+// MaxTxs is the most transactions a block can hold: the canonical
+// decoder's ceiling on array elements (runtime/canon), so that every node
+// can decode every valid block.
+const MaxTxs = 1 << 17
+
 // Header commits to a block: its place in the chain, its transactions and
 // the state after them.
 type Header struct {

@@ -119,3 +119,24 @@ func FuzzDecode(f *testing.F) {
 		_ = TxsRoot(b.Txs)
 	})
 }
+
+// TestMaxTxsMatchesTheDecoder: a block of MaxTxs transactions decodes, one
+// more does not — so the runtime's ceiling and the decoder's agree.
+func TestMaxTxsMatchesTheDecoder(t *testing.T) {
+	b := &Block{Header: Header{Version: 1}, Txs: make([][]byte, MaxTxs)}
+	for i := range b.Txs {
+		b.Txs[i] = []byte{}
+	}
+	raw, err := b.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(raw, len(raw)); err != nil {
+		t.Fatalf("%d transactions: %v", MaxTxs, err)
+	}
+	b.Txs = append(b.Txs, []byte{})
+	raw, _ = b.Encode()
+	if _, err := Decode(raw, len(raw)); err == nil {
+		t.Fatalf("%d transactions decoded", MaxTxs+1)
+	}
+}
