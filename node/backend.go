@@ -30,6 +30,9 @@ func (n *Node) Status(context.Context) (api.Status, error) {
 // request, named by the pool's error.
 func (n *Node) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
 	h, err := n.pool.Add(raw)
+	if errors.Is(err, errState) {
+		return [32]byte{}, err // the node's failure, not the request's: 500
+	}
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
 	}
@@ -169,5 +172,12 @@ func (h *headState) Account(a address.Address) (uint64, canon.U256, error) {
 	h.n.mu.RLock()
 	defer h.n.mu.RUnlock()
 	acc, err := runtime.LoadAccount(h.n.chain.State(), a)
-	return acc.Nonce, acc.Balance, err
+	if err != nil {
+		return 0, canon.U256{}, fmt.Errorf("%w: account %s: %w", errState, a, err)
+	}
+	return acc.Nonce, acc.Balance, nil
 }
+
+// errState marks a failure to read the node's own state, so that the API
+// answers 500 rather than blaming the request.
+var errState = errors.New("node: reading state")
