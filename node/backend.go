@@ -23,7 +23,7 @@ func (n *Node) Status(context.Context) (api.Status, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	h, hash := n.chain.Head()
-	return api.Status{ChainID: h.ChainID, Height: h.Height, BlockHash: hash[:], Time: h.Time, GenesisHash: n.genesisHash[:], MempoolTxs: n.pool.Len()}, nil
+	return api.Status{ChainID: h.ChainID, Height: h.Height, BlockHash: hash[:], Time: h.Time, GenesisHash: n.genesisHash[:], MempoolTxs: n.pool.Len(), Dev: n.cfg.Genesis.Dev}, nil
 }
 
 // SubmitTx implements api.Backend: a transaction the pool refuses is a bad

@@ -26,6 +26,10 @@ func newApp() *cli.App {
 		Version: version,
 		Commands: []*cli.Command{
 			devCommand(),
+			statusCommand(),
+			accountCommand(),
+			blockCommand(),
+			txCommand(),
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -174,8 +175,45 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if code := d.post(t, "/v1/txs", map[string]string{"tx": hex.EncodeToString(raw)}, &refused); code != 400 || !strings.Contains(refused["error"], "nonce") {
 		t.Fatalf("a replayed nonce: %d %v", code, refused)
 	}
+	// The same through the CLI, as a script would use it.
+	// run: the command path, then the flags, then the positional
+	// arguments (urfave/cli stops reading flags at the first argument).
+	run := func(path []string, args ...string) (map[string]any, error) {
+		t.Helper()
+		all := append(append(append([]string(nil), path...), "--node", d.api, "--output", "json"), args...)
+		cmd := exec.Command(bin, all...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("%v: %s", err, stderr.String())
+		}
+		var v map[string]any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("plinth %v printed %q", all, out)
+		}
+		return v, nil
+	}
+	sent, err := run([]string{"tx", "transfer"}, "--from", "dev2", "--to", "dev5", "--amount", "77")
+	if err != nil || sent["status"] != "ok" || len(sent["tx_hash"].(string)) != 64 || sent["height"].(float64) < 1 {
+		t.Fatalf("plinth tx transfer: %v %v", sent, err)
+	}
+	acc5, err := run([]string{"account"}, "dev5")
+	if err != nil || acc5["balance"] != "1000000000000000000000077" {
+		t.Fatalf("plinth account dev5: %v %v", acc5, err)
+	}
+	shown, err := run([]string{"tx"}, sent["tx_hash"].(string))
+	if err != nil || shown["height"] != sent["height"] {
+		t.Fatalf("plinth tx HASH: %v %v", shown, err)
+	}
+	if _, err := run([]string{"tx", "transfer"}, "--from", "nobody", "--to", "dev5", "--amount", "1", "--keystore", t.TempDir()); err == nil {
+		t.Fatal("a transfer from an unknown key succeeded")
+	}
 	var st map[string]any
 	d.get(t, "/v1/status", &st)
+	if st["dev"] != true {
+		t.Fatalf("status of a dev chain: %v", st)
+	}
 	d.stop(t)
 
 	d = startDev(t, bin, home, freeAddr(t))

@@ -48,6 +48,8 @@ type Status struct {
 	Time        uint64 `json:"time"`
 	GenesisHash Hex    `json:"genesis_hash"`
 	MempoolTxs  int    `json:"mempool_txs"`
+	// Dev: a development chain, where the well-known dev keys may sign.
+	Dev bool `json:"dev"`
 }
 
 // TxResult is an included transaction and its receipt.

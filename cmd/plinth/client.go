@@ -1,0 +1,233 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/plinthchain/plinth/node/client"
+	"github.com/plinthchain/plinth/node/keystore"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/tx"
+)
+
+// Flags every client command takes.
+var clientFlags = []cli.Flag{
+	&cli.StringFlag{Name: "node", Value: "http://127.0.0.1:8680", Usage: "the node's API", EnvVars: []string{"PLINTH_NODE"}},
+	&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json (one object; scripts may rely on its field names)"},
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name: "status", Usage: "the chain's height, latest block and chain id", Flags: clientFlags,
+		Action: func(c *cli.Context) error {
+			s, err := client.New(c.String("node")).Status(c.Context)
+			if err != nil {
+				return err
+			}
+			return emit(c, s, fmt.Sprintf("chain %s at height %d (block %x), %d txs pending", s.ChainID, s.Height, []byte(s.BlockHash), s.MempoolTxs))
+		},
+	}
+}
+
+func accountCommand() *cli.Command {
+	return &cli.Command{
+		Name: "account", Usage: "an account's balance and nonce", ArgsUsage: "ADDRESS|KEY", Flags: clientFlags,
+		Action: func(c *cli.Context) error {
+			a, err := resolveAddress(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			acc, err := client.New(c.String("node")).Account(c.Context, a)
+			if err != nil {
+				return err
+			}
+			return emit(c, acc, fmt.Sprintf("%s  balance %s  nonce %d", acc.Address, acc.Balance, acc.Nonce))
+		},
+	}
+}
+
+func blockCommand() *cli.Command {
+	return &cli.Command{
+		Name: "block", Usage: "a block by height, or the latest", ArgsUsage: "latest|HEIGHT", Flags: clientFlags,
+		Action: func(c *cli.Context) error {
+			var h uint64
+			if arg := c.Args().First(); arg != "" && arg != "latest" {
+				var err error
+				if h, err = strconv.ParseUint(arg, 10, 64); err != nil || h == 0 {
+					return fmt.Errorf("block %q: a height from 1, or latest", arg)
+				}
+			}
+			b, err := client.New(c.String("node")).Block(c.Context, h)
+			if err != nil {
+				return err
+			}
+			return emit(c, b, fmt.Sprintf("block %d  %x  %d txs  time %d", b.Height, []byte(b.Hash), len(b.Txs), b.Time))
+		},
+	}
+}
+
+func txCommand() *cli.Command {
+	return &cli.Command{
+		Name: "tx", Usage: "show an included transaction, or send one", ArgsUsage: "HASH", Flags: clientFlags,
+		Action: func(c *cli.Context) error {
+			var h [32]byte
+			b, err := hex.DecodeString(c.Args().First())
+			if err != nil || len(b) != 32 {
+				return fmt.Errorf("tx %q: want a transaction hash (64 hex digits)", c.Args().First())
+			}
+			copy(h[:], b)
+			r, err := client.New(c.String("node")).Tx(c.Context, h)
+			if err != nil {
+				return err
+			}
+			return emit(c, r, fmt.Sprintf("tx %x at height %d: %s, gas %d", h, r.Height, r.Receipt.CodeName, r.Receipt.GasUsed))
+		},
+		Subcommands: []*cli.Command{{
+			Name: "transfer", Usage: "send native tokens",
+			Description: "   plinth tx transfer --from dev0 --to plinth1… --amount 1000",
+			Flags: append([]cli.Flag{
+				&cli.StringFlag{Name: "from", Required: true, Usage: "the signing key: dev0…dev9 on a dev chain, or a keystore key"},
+				&cli.StringFlag{Name: "to", Required: true, Usage: "the recipient's address (or a key name)"},
+				&cli.StringFlag{Name: "amount", Required: true, Usage: "in the smallest unit"},
+				&cli.Uint64Flag{Name: "gas", Value: 200_000, Usage: "gas limit"},
+				&cli.StringFlag{Name: "price", Value: "1", Usage: "gas price"},
+				&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
+			}, clientFlags...),
+			Action: func(c *cli.Context) error {
+				to, err := resolveAddress(c, c.String("to"))
+				if err != nil {
+					return err
+				}
+				amount, err := canon.ParseU256(c.String("amount"))
+				if err != nil {
+					return err
+				}
+				return send(c, tx.Transfer{To: to, Amount: amount})
+			},
+		}},
+	}
+}
+
+// send signs body with --from, submits it and waits for inclusion.
+func send(c *cli.Context, body tx.Body) error {
+	cl := client.New(c.String("node"))
+	st, err := cl.Status(c.Context)
+	if err != nil {
+		return err
+	}
+	key, err := signingKey(c, c.String("from"), st.Dev)
+	if err != nil {
+		return err
+	}
+	from := address.FromPublicKey(key.Public().(ed25519.PublicKey))
+	acc, err := cl.Account(c.Context, from)
+	if err != nil {
+		return err
+	}
+	price, err := canon.ParseU256(c.String("price"))
+	if err != nil {
+		return err
+	}
+	raw, err := tx.Sign(&tx.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, GasLimit: c.Uint64("gas"), GasPrice: price, Payload: tx.Payload{Body: body}}, key)
+	if err != nil {
+		return err
+	}
+	h, err := cl.Submit(c.Context, raw)
+	if err != nil {
+		return err
+	}
+	text := c.String("output") != "json"
+	r, err := cl.Wait(c.Context, h, func() {
+		if text {
+			fmt.Fprint(c.App.ErrWriter, ".")
+		}
+	})
+	if text {
+		fmt.Fprintln(c.App.ErrWriter)
+	}
+	if err != nil {
+		return err
+	}
+	out := struct {
+		TxHash  string `json:"tx_hash"`
+		Height  uint64 `json:"height"`
+		Code    uint32 `json:"code"`
+		Status  string `json:"status"`
+		GasUsed uint64 `json:"gas_used"`
+		Message string `json:"message,omitempty"`
+	}{hex.EncodeToString(h[:]), r.Height, r.Receipt.Code, r.Receipt.CodeName, r.Receipt.GasUsed, r.Receipt.Message}
+	if err := emit(c, out, fmt.Sprintf("tx %x included at height %d: %s (gas %d) %s", h, r.Height, out.Status, out.GasUsed, out.Message)); err != nil {
+		return err
+	}
+	if r.Receipt.Code != 0 {
+		return cli.Exit("", 2) // included, but failed: a script can tell
+	}
+	return nil
+}
+
+// signingKey resolves --from: a dev key (only on a dev chain) or a key of
+// the keystore, unlocked with PLINTH_PASSPHRASE.
+func signingKey(c *cli.Context, name string, devChain bool) (ed25519.PrivateKey, error) {
+	if k, ok := keystore.LookupDevKey(name); ok {
+		if err := keystore.CheckAllowed(k.Public().(ed25519.PublicKey), devChain); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	ks, err := openKeystore(c)
+	if err != nil {
+		return nil, err
+	}
+	pass := os.Getenv("PLINTH_PASSPHRASE")
+	if pass == "" {
+		return nil, errors.New("the keystore key needs its passphrase in PLINTH_PASSPHRASE")
+	}
+	return ks.UnlockForChain(name, []byte(pass), devChain)
+}
+
+func openKeystore(c *cli.Context) (*keystore.Store, error) {
+	dir := c.String("keystore")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = filepath.Join(home, ".plinth", "keys")
+	}
+	return keystore.Open(dir, keystore.Options{})
+}
+
+// resolveAddress reads an address, or a dev key's name.
+func resolveAddress(c *cli.Context, s string) (address.Address, error) {
+	if k, ok := keystore.LookupDevKey(s); ok {
+		return address.FromPublicKey(k.Public().(ed25519.PublicKey)), nil
+	}
+	return address.Parse(s)
+}
+
+// emit prints v as JSON with --output json, else the text line.
+func emit(c *cli.Context, v any, text string) error {
+	return emitTo(c.App.Writer, c.String("output"), v, text)
+}
+
+func emitTo(w io.Writer, format string, v any, text string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		return enc.Encode(v)
+	case "text", "":
+		_, err := fmt.Fprintln(w, text)
+		return err
+	}
+	return fmt.Errorf("--output %q: text or json", format)
+}
