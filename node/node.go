@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/plinthchain/plinth/consensus/solo"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/runtime"
@@ -80,6 +82,7 @@ type Node struct {
 	genesisHash [32]byte
 
 	listener net.Listener
+	metrics  *metrics
 }
 
 // Open opens (or creates) the node's state in cfg.Home at cfg.Genesis.
@@ -109,6 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger, store: store, rt: rt, chain: c, genesisHash: gh}
 	n.pool = cfg.NewPool(&headState{n: n})
+	n.metrics = newMetrics(n.pool.Len)
 	p := g.Params
 	n.producer = solo.New(solo.Config{
 		BlockTime: cfg.BlockTime, Proposer: cfg.Proposer, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), Now: cfg.Now,
@@ -124,7 +128,10 @@ func (n *Node) Run(ctx context.Context) error {
 		return fmt.Errorf("node: api: %w", err)
 	}
 	n.listener = ln
-	srv := &http.Server{Handler: api.Handler(n, n.cfg.API), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: n.cfg.API.Timeout, WriteTimeout: n.cfg.API.Timeout + 5*time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", api.Handler(n, n.cfg.API))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: n.cfg.API.Timeout, WriteTimeout: n.cfg.API.Timeout + 5*time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	n.log.Info("node running", "chain", n.cfg.Genesis.ChainID, "api", ln.Addr().String(), "height", n.store.Height())
@@ -166,5 +173,10 @@ func (l *lockedChain) Head() (block.Header, [32]byte) {
 func (l *lockedChain) Propose(ctx context.Context, txs [][]byte, t uint64, proposer address.Address) (*block.Block, *runtime.Output, error) {
 	l.n.mu.Lock()
 	defer l.n.mu.Unlock()
-	return l.n.chain.Propose(ctx, txs, t, proposer)
+	start := time.Now() // for the metric only: never part of the block
+	b, out, err := l.n.chain.Propose(ctx, txs, t, proposer)
+	if err == nil {
+		l.n.metrics.block(b, out, time.Since(start))
+	}
+	return b, out, err
 }

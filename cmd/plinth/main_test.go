@@ -209,6 +209,17 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if _, err := run([]string{"tx", "transfer"}, "--from", "nobody", "--to", "dev5", "--amount", "1", "--keystore", t.TempDir()); err == nil {
 		t.Fatal("a transfer from an unknown key succeeded")
 	}
+	resp, err := http.Get(d.api + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 2", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
 	var st map[string]any
 	d.get(t, "/v1/status", &st)
 	if st["dev"] != true {
