@@ -30,6 +30,7 @@ func newApp() *cli.App {
 			accountCommand(),
 			blockCommand(),
 			txCommand(),
+			keysCommand(),
 		},
 	}
 }
