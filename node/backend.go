@@ -69,6 +69,30 @@ func (n *Node) Account(_ context.Context, a address.Address) (api.Account, error
 	return api.Account{Address: a, Nonce: acc.Nonce, Balance: acc.Balance.String()}, nil
 }
 
+// Contract implements api.Backend.
+func (n *Node) Contract(_ context.Context, a address.Address) (api.Contract, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	st := n.chain.State()
+	c, err := runtime.LoadContract(st, a)
+	if errors.Is(err, runtime.ErrUnknownContract) {
+		return api.Contract{}, fmt.Errorf("%w: %w", api.ErrNotFound, err)
+	}
+	if err != nil {
+		return api.Contract{}, err
+	}
+	acc, err := runtime.LoadAccount(st, a)
+	if err != nil {
+		return api.Contract{}, err
+	}
+	out := api.Contract{Address: a, CodeHash: c.CodeHash[:], Creator: c.Creator, Label: c.Label, Balance: acc.Balance.String()}
+	if len(c.Admin) == 20 {
+		admin := address.Address(c.Admin)
+		out.Admin = &admin
+	}
+	return out, nil
+}
+
 // Block implements api.Backend.
 func (n *Node) Block(_ context.Context, height uint64) (api.Block, error) {
 	n.mu.RLock()

@@ -96,6 +96,9 @@ func loadCode(r state.Reader, h [32]byte) ([]byte, error) {
 	return code, nil
 }
 
+// LoadContract reads a contract's record (ErrUnknownContract if none).
+func LoadContract(r state.Reader, a address.Address) (Contract, error) { return loadContract(r, a) }
+
 func loadContract(r state.Reader, a address.Address) (Contract, error) {
 	b, ok, err := r.Get(contractKey(a))
 	if err != nil {

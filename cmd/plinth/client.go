@@ -95,14 +95,10 @@ func txCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name: "transfer", Usage: "send native tokens",
 			Description: "   plinth tx transfer --from dev0 --to plinth1… --amount 1000",
-			Flags: append([]cli.Flag{
-				&cli.StringFlag{Name: "from", Required: true, Usage: "the signing key: dev0…dev9 on a dev chain, or a keystore key"},
-				&cli.StringFlag{Name: "to", Required: true, Usage: "the recipient's address (or a key name)"},
+			Flags: txFlags(
+				&cli.StringFlag{Name: "to", Required: true, Usage: "the recipient's address (or a dev key's name)"},
 				&cli.StringFlag{Name: "amount", Required: true, Usage: "in the smallest unit"},
-				&cli.Uint64Flag{Name: "gas", Value: 200_000, Usage: "gas limit"},
-				&cli.StringFlag{Name: "price", Value: "1", Usage: "gas price"},
-				&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
-			}, clientFlags...),
+			),
 			Action: func(c *cli.Context) error {
 				to, err := resolveAddress(c, c.String("to"))
 				if err != nil {
@@ -112,39 +108,69 @@ func txCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				return send(c, tx.Transfer{To: to, Amount: amount})
+				s, err := send(c, tx.Transfer{To: to, Amount: amount})
+				if err != nil {
+					return err
+				}
+				return report(c, s, "")
 			},
 		}},
 	}
 }
 
-// send signs body with --from, submits it and waits for inclusion.
-func send(c *cli.Context, body tx.Body) error {
+// txFlags are the flags of every command that sends a transaction.
+func txFlags(extra ...cli.Flag) []cli.Flag {
+	return append(append(extra,
+		&cli.StringFlag{Name: "from", Required: true, Usage: "the signing key: dev0…dev9 on a dev chain, or a keystore key (passphrase in PLINTH_PASSPHRASE)"},
+		&cli.Uint64Flag{Name: "gas", Value: 200_000, Usage: "gas limit"},
+		&cli.StringFlag{Name: "price", Value: "1", Usage: "gas price"},
+		&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
+	), clientFlags...)
+}
+
+// sent is what a transaction command prints in JSON; deploy adds
+// code_hash, instantiate address, call result.
+type sent struct {
+	TxHash   string `json:"tx_hash"`
+	Height   uint64 `json:"height"`
+	Code     uint32 `json:"code"`
+	Status   string `json:"status"`
+	GasUsed  uint64 `json:"gas_used"`
+	Message  string `json:"message,omitempty"`
+	Return   string `json:"return,omitempty"`
+	CodeHash string `json:"code_hash,omitempty"`
+	Address  string `json:"address,omitempty"`
+	Result   any    `json:"result,omitempty"`
+}
+
+// send signs body with --from, submits it, waits for inclusion and
+// returns what to print. A failed transaction is printed, then exit 2.
+func send(c *cli.Context, body tx.Body) (*sent, error) {
 	cl := client.New(c.String("node"))
 	st, err := cl.Status(c.Context)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key, err := signingKey(c, c.String("from"), st.Dev)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	from := address.FromPublicKey(key.Public().(ed25519.PublicKey))
 	acc, err := cl.Account(c.Context, from)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	price, err := canon.ParseU256(c.String("price"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	raw, err := tx.Sign(&tx.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, GasLimit: c.Uint64("gas"), GasPrice: price, Payload: tx.Payload{Body: body}}, key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	h, err := cl.Submit(c.Context, raw)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	text := c.String("output") != "json"
 	r, err := cl.Wait(c.Context, h, func() {
@@ -156,20 +182,18 @@ func send(c *cli.Context, body tx.Body) error {
 		fmt.Fprintln(c.App.ErrWriter)
 	}
 	if err != nil {
+		return nil, err
+	}
+	return &sent{TxHash: hex.EncodeToString(h[:]), Height: r.Height, Code: r.Receipt.Code, Status: r.Receipt.CodeName,
+		GasUsed: r.Receipt.GasUsed, Message: r.Receipt.Message, Return: hex.EncodeToString(r.Receipt.Return)}, nil
+}
+
+// report prints a sent transaction and turns a failed one into exit 2.
+func report(c *cli.Context, s *sent, text string) error {
+	if err := emit(c, s, fmt.Sprintf("tx %s included at height %d: %s (gas %d) %s%s", s.TxHash, s.Height, s.Status, s.GasUsed, s.Message, text)); err != nil {
 		return err
 	}
-	out := struct {
-		TxHash  string `json:"tx_hash"`
-		Height  uint64 `json:"height"`
-		Code    uint32 `json:"code"`
-		Status  string `json:"status"`
-		GasUsed uint64 `json:"gas_used"`
-		Message string `json:"message,omitempty"`
-	}{hex.EncodeToString(h[:]), r.Height, r.Receipt.Code, r.Receipt.CodeName, r.Receipt.GasUsed, r.Receipt.Message}
-	if err := emit(c, out, fmt.Sprintf("tx %x included at height %d: %s (gas %d) %s", h, r.Height, out.Status, out.GasUsed, out.Message)); err != nil {
-		return err
-	}
-	if r.Receipt.Code != 0 {
+	if s.Code != 0 {
 		return cli.Exit("", 2) // included, but failed: a script can tell
 	}
 	return nil

@@ -31,6 +31,7 @@ func newApp() *cli.App {
 			blockCommand(),
 			txCommand(),
 			keysCommand(),
+			contractCommand(),
 		},
 	}
 }

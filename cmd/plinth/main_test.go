@@ -209,13 +209,36 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if _, err := run([]string{"tx", "transfer"}, "--from", "nobody", "--to", "dev5", "--amount", "1", "--keystore", t.TempDir()); err == nil {
 		t.Fatal("a transfer from an unknown key succeeded")
 	}
+	// A contract through the CLI: the Go counter of runtime/chain.
+	wasm := filepath.Join("..", "..", "runtime", "chain", "testdata", "gocounter", "counter.wasm")
+	dep, err := run([]string{"contract", "deploy"}, "--from", "dev3", "--gas", "20000000000", wasm)
+	if err != nil || dep["status"] != "ok" || len(dep["code_hash"].(string)) != 64 {
+		t.Fatalf("contract deploy: %v %v", dep, err)
+	}
+	inst, err := run([]string{"contract", "instantiate"}, "--from", "dev3", "--gas", "1000000000", "--label", "counter", "--admin", "dev3", dep["code_hash"].(string))
+	if err != nil || inst["status"] != "ok" || !strings.HasPrefix(inst["address"].(string), "plinth1") {
+		t.Fatalf("contract instantiate: %v %v", inst, err)
+	}
+	for i, from := range []string{"dev3", "dev4"} {
+		called, err := run([]string{"contract", "call"}, "--from", from, "--gas", "5000000", inst["address"].(string), "incr")
+		if want := fmt.Sprintf("0%d00000000000000", i+1); err != nil || called["result"] != want {
+			t.Fatalf("contract call by %s: %v %v, want result %s", from, called, err, want)
+		}
+	}
+	shownC, err := run([]string{"contract", "show"}, inst["address"].(string))
+	if err != nil || shownC["label"] != "counter" || shownC["code_hash"] != dep["code_hash"] {
+		t.Fatalf("contract show: %v %v", shownC, err)
+	}
+	if q, err := run([]string{"contract", "query"}, inst["address"].(string), "incr"); err == nil {
+		t.Fatalf("a query that writes succeeded: %v", q)
+	}
 	resp, err := http.Get(d.api + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 2", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 6", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}

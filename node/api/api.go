@@ -27,6 +27,7 @@ type Backend interface {
 	Account(ctx context.Context, a address.Address) (Account, error)
 	// Block returns the block at height (0: the latest).
 	Block(ctx context.Context, height uint64) (Block, error)
+	Contract(ctx context.Context, a address.Address) (Contract, error)
 	Query(ctx context.Context, req QueryRequest) (QueryResult, error)
 	Simulate(ctx context.Context, req SimulateRequest) (SimulateResult, error)
 }
@@ -101,6 +102,16 @@ type Block struct {
 	Txs        []Hex           `json:"txs"`
 }
 
+// Contract is a contract's record and balance.
+type Contract struct {
+	Address  address.Address  `json:"address"`
+	CodeHash Hex              `json:"code_hash"`
+	Admin    *address.Address `json:"admin"`
+	Creator  address.Address  `json:"creator"`
+	Label    string           `json:"label"`
+	Balance  string           `json:"balance"`
+}
+
 // QueryRequest calls a contract read-only.
 type QueryRequest struct {
 	Contract address.Address `json:"contract"`
@@ -173,6 +184,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux.HandleFunc("GET /v1/txs/{hash}", s.tx)
 	mux.HandleFunc("GET /v1/accounts/{address}", s.account)
 	mux.HandleFunc("GET /v1/blocks/{height}", s.block)
+	mux.HandleFunc("GET /v1/contracts/{address}", s.contract)
 	mux.HandleFunc("POST /v1/query", s.query)
 	mux.HandleFunc("POST /v1/simulate", s.simulate)
 	sem := make(chan struct{}, cfg.MaxConcurrent)
@@ -238,6 +250,16 @@ func (s *server) account(w http.ResponseWriter, r *http.Request) {
 	}
 	acc, err := s.b.Account(r.Context(), a)
 	reply(w, acc, err)
+}
+
+func (s *server) contract(w http.ResponseWriter, r *http.Request) {
+	a, err := address.Parse(r.PathValue("address"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	c, err := s.b.Contract(r.Context(), a)
+	reply(w, c, err)
 }
 
 func (s *server) block(w http.ResponseWriter, r *http.Request) {

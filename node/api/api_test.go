@@ -51,6 +51,12 @@ func (f *fakeBackend) Block(_ context.Context, height uint64) (Block, error) {
 	}
 	return Block{Height: max(height, 5)}, nil
 }
+func (f *fakeBackend) Contract(_ context.Context, a address.Address) (Contract, error) {
+	if a[0] != 5 {
+		return Contract{}, fmt.Errorf("%w: contract", ErrNotFound)
+	}
+	return Contract{Address: a, Label: "counter"}, nil
+}
 func (f *fakeBackend) Query(_ context.Context, req QueryRequest) (QueryResult, error) {
 	return QueryResult{Result: req.Input, GasUsed: req.Gas}, nil
 }
@@ -92,6 +98,8 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1/txs/abc", "", 400, `32 bytes of hex`},
 		{"GET", "/v1/accounts/" + a, "", 200, `"balance":"10"`},
 		{"GET", "/v1/accounts/plinth1nope", "", 400, `address`},
+		{"GET", "/v1/contracts/" + a, "", 200, `"label":"counter"`},
+		{"GET", "/v1/contracts/" + address.Address{6}.String(), "", 404, `not found`},
 		{"GET", "/v1/blocks/latest", "", 200, `"height":5`},
 		{"GET", "/v1/blocks/3", "", 200, `"height":5`},
 		{"GET", "/v1/blocks/9", "", 404, `not found`},

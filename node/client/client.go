@@ -145,6 +145,12 @@ func (c *Client) Wait(ctx context.Context, hash [32]byte, progress func()) (api.
 	}
 }
 
+// Contract returns a contract's record.
+func (c *Client) Contract(ctx context.Context, a address.Address) (api.Contract, error) {
+	var r api.Contract
+	return r, c.do(ctx, "GET", "/v1/contracts/"+a.String(), nil, &r)
+}
+
 // Query calls a contract read-only.
 func (c *Client) Query(ctx context.Context, req api.QueryRequest) (api.QueryResult, error) {
 	var r api.QueryResult
