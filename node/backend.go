@@ -18,6 +18,9 @@ import (
 // The node is the API's backend; every read holds the chain lock shared.
 var _ api.Backend = (*Node)(nil)
 
+// Subscribe implements api.Streamer.
+func (n *Node) Subscribe() (<-chan api.StreamEvent, func()) { return n.hub.subscribe() }
+
 // Status implements api.Backend.
 func (n *Node) Status(context.Context) (api.Status, error) {
 	n.mu.RLock()

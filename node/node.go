@@ -83,6 +83,7 @@ type Node struct {
 
 	listener net.Listener
 	metrics  *metrics
+	hub      *hub
 }
 
 // Open opens (or creates) the node's state in cfg.Home at cfg.Genesis.
@@ -113,9 +114,16 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, log: cfg.Logger, store: store, rt: rt, chain: c, genesisHash: gh}
 	n.pool = cfg.NewPool(&headState{n: n})
 	n.metrics = newMetrics(n.pool.Len)
+	n.hub = newHub()
 	p := g.Params
 	n.producer = solo.New(solo.Config{
 		BlockTime: cfg.BlockTime, Proposer: cfg.Proposer, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), Now: cfg.Now,
+		OnBlock: func(b *block.Block, out *runtime.Output) {
+			h, err := b.Header.Hash()
+			if err == nil {
+				n.hub.publish(blockEvents(b, h, out))
+			}
+		},
 	}, &lockedChain{n: n}, n.pool, cfg.Logger)
 	return n, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -194,9 +195,33 @@ func TestDevChainEndToEnd(t *testing.T) {
 		}
 		return v, nil
 	}
+	// A live stream sees the next block.
+	stream, err := http.Get(d.api + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotBlock := make(chan string, 1)
+	go func() {
+		defer stream.Body.Close()
+		sc := bufio.NewScanner(stream.Body)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "data: ") && strings.Contains(sc.Text(), `"block"`) {
+				gotBlock <- sc.Text()
+				return
+			}
+		}
+	}()
 	sent, err := run([]string{"tx", "transfer"}, "--from", "dev2", "--to", "dev5", "--amount", "77")
 	if err != nil || sent["status"] != "ok" || len(sent["tx_hash"].(string)) != 64 || sent["height"].(float64) < 1 {
 		t.Fatalf("plinth tx transfer: %v %v", sent, err)
+	}
+	select {
+	case line := <-gotBlock:
+		if !strings.Contains(line, `"height":`) {
+			t.Fatalf("streamed block: %s", line)
+		}
+	case <-time.After(60 * time.Second): // a hang guard
+		t.Fatal("the event stream sent no block")
 	}
 	acc5, err := run([]string{"account"}, "dev5")
 	if err != nil || acc5["balance"] != "1000000000000000000000077" {

@@ -187,6 +187,7 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux.HandleFunc("GET /v1/contracts/{address}", s.contract)
 	mux.HandleFunc("POST /v1/query", s.query)
 	mux.HandleFunc("POST /v1/simulate", s.simulate)
+	mux.HandleFunc("GET /v1/events", s.stream)
 	sem := make(chan struct{}, cfg.MaxConcurrent)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -197,6 +198,10 @@ func Handler(b Backend, cfg Config) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes)
+		if r.URL.Path == "/v1/events" {
+			mux.ServeHTTP(w, r) // a stream: no request timeout
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
 		defer cancel()
 		mux.ServeHTTP(w, r.WithContext(ctx))

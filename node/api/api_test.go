@@ -148,3 +148,50 @@ func TestLimits(t *testing.T) {
 	close(fb.block)
 	wg.Wait()
 }
+
+// streamBackend streams fixed events.
+type streamBackend struct {
+	fakeBackend
+	events []StreamEvent
+}
+
+func (s *streamBackend) Subscribe() (<-chan StreamEvent, func()) {
+	ch := make(chan StreamEvent, len(s.events))
+	for _, e := range s.events {
+		ch <- e
+	}
+	close(ch)
+	return ch, func() {}
+}
+
+// TestStream: the events stream sends blocks and contract events as
+// server-sent events, and filters by contract and type.
+func TestStream(t *testing.T) {
+	c1, c2 := address.Address{1}, address.Address{2}
+	sb := &streamBackend{events: []StreamEvent{
+		{Kind: "block", Block: &Block{Height: 4}},
+		{Kind: "contract_event", Height: 4, Contract: &c1, Event: &Event{Type: "counted"}},
+		{Kind: "contract_event", Height: 4, Contract: &c2, Event: &Event{Type: "counted"}},
+		{Kind: "contract_event", Height: 4, Contract: &c1, Event: &Event{Type: "reset"}},
+	}}
+	h := Handler(sb, DefaultConfig())
+	get := func(q string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/events"+q, nil))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("%s: %d %s", q, rec.Code, rec.Header())
+		}
+		return rec.Body.String()
+	}
+	all := get("")
+	if strings.Count(all, "event: block\n") != 1 || strings.Count(all, "event: contract_event\n") != 3 {
+		t.Fatalf("unfiltered stream:\n%s", all)
+	}
+	one := get("?contract=" + c1.String() + "&type=counted")
+	if strings.Count(one, "event: ") != 1 || !strings.Contains(one, `"type":"counted"`) || !strings.Contains(one, c1.String()) {
+		t.Fatalf("filtered stream:\n%s", one)
+	}
+	if code, _ := do(t, h, "GET", "/v1/events?contract=nope", ""); code != 400 {
+		t.Fatalf("a bad contract filter: %d", code)
+	}
+}
