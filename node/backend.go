@@ -10,6 +10,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
@@ -92,6 +93,53 @@ func (n *Node) Contract(_ context.Context, a address.Address) (api.Contract, err
 	if len(c.Admin) == 20 {
 		admin := address.Address(c.Admin)
 		out.Admin = &admin
+	}
+	return out, nil
+}
+
+// Device implements api.Backend.
+func (n *Node) Device(_ context.Context, id [20]byte) (api.Device, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	d, ok, err := device.Get(n.chain.State(), device.ID(id))
+	if err != nil {
+		return api.Device{}, err
+	}
+	if !ok {
+		return api.Device{}, fmt.Errorf("%w: device %x", api.ErrNotFound, id)
+	}
+	return api.Device{ID: id[:], Owner: d.Owner, KeyType: uint8(d.KeyType), PublicKey: d.PublicKey, Kind: d.Kind,
+		Metadata: d.Metadata, Deposit: d.Deposit.String(), Revoked: d.Revoked}, nil
+}
+
+// Attestations implements api.Backend.
+func (n *Node) Attestations(_ context.Context, id [20]byte, kind string, from, to uint64, limit int) ([]api.Attestation, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	st := n.chain.State()
+	var as []*device.Attestation
+	if kind != "" {
+		a, ok, err := device.Latest(st, device.ID(id), kind)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: no %q attestation of device %x", api.ErrNotFound, kind, id)
+		}
+		as = append(as, a)
+	} else {
+		var err error
+		if as, err = device.History(st, device.ID(id), from, to, limit); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]api.Attestation, 0, len(as))
+	for _, a := range as {
+		aid, err := a.ID()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, api.Attestation{ID: aid[:], Device: a.Device[:], Seq: a.Seq, Time: a.Time, Kind: a.Kind, Payload: a.Payload})
 	}
 	return out, nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/plinthchain/plinth/node/keystore"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/device"
+	"github.com/plinthchain/plinth/runtime/sigs"
 	"github.com/plinthchain/plinth/runtime/tx"
 )
 
@@ -170,6 +172,32 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if d.get(t, "/v1/accounts/"+to.String(), &acc); acc["balance"] != "1234" {
 		t.Fatalf("recipient: %v", acc)
 	}
+	// A device: registered, attesting, read back through the API.
+	seed := make([]byte, 32)
+	seed[31] = 3
+	dk, err := sigs.NewPrivateKey(sigs.P256, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devID := device.NewID(sigs.P256, dk.Public().Bytes())
+	d.submit(t, keys[6], 0, tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: dk.Public().Bytes(), DeviceKind: "meter"})
+	var stNow map[string]any
+	d.get(t, "/v1/status", &stNow)
+	att, err := device.Sign(&device.Attestation{ChainID: "plinth-dev", Device: devID, Seq: 1, Time: uint64(stNow["time"].(float64)), Kind: "energy", Payload: []byte("42 kWh")}, dk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.submit(t, keys[6], 1, tx.Attest{Attestation: att})["receipt"].(map[string]any); r["code_name"] != "ok" {
+		t.Fatalf("attest: %v", r)
+	}
+	var dev map[string]any
+	if code := d.get(t, "/v1/devices/"+hex.EncodeToString(devID[:]), &dev); code != 200 || dev["kind"] != "meter" {
+		t.Fatalf("device: %d %v", code, dev)
+	}
+	var latest []map[string]any
+	if code := d.get(t, "/v1/devices/"+hex.EncodeToString(devID[:])+"/attestations?kind=energy", &latest); code != 200 || len(latest) != 1 || latest[0]["payload"] != hex.EncodeToString([]byte("42 kWh")) {
+		t.Fatalf("latest attestation: %d %v", code, latest)
+	}
 	// The same nonce again is refused at the door.
 	raw, _ := tx.Sign(&tx.Tx{ChainID: "plinth-dev", Nonce: 0, GasLimit: 1_000_000, GasPrice: canon.NewU256(1), Payload: tx.Payload{Body: tx.Transfer{To: to, Amount: canon.NewU256(1)}}}, keys[1])
 	var refused map[string]string
@@ -263,7 +291,7 @@ func TestDevChainEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 6", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 8", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}

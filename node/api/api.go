@@ -28,6 +28,10 @@ type Backend interface {
 	// Block returns the block at height (0: the latest).
 	Block(ctx context.Context, height uint64) (Block, error)
 	Contract(ctx context.Context, a address.Address) (Contract, error)
+	Device(ctx context.Context, id [20]byte) (Device, error)
+	// Attestations returns a device's latest attestation of kind (when
+	// kind is set), or its kept history between from and to.
+	Attestations(ctx context.Context, id [20]byte, kind string, from, to uint64, limit int) ([]Attestation, error)
 	Query(ctx context.Context, req QueryRequest) (QueryResult, error)
 	Simulate(ctx context.Context, req SimulateRequest) (SimulateResult, error)
 }
@@ -112,6 +116,28 @@ type Contract struct {
 	Balance  string           `json:"balance"`
 }
 
+// Device is a registered device.
+type Device struct {
+	ID        Hex             `json:"id"`
+	Owner     address.Address `json:"owner"`
+	KeyType   uint8           `json:"key_type"`
+	PublicKey Hex             `json:"public_key"`
+	Kind      string          `json:"kind"`
+	Metadata  Hex             `json:"metadata"`
+	Deposit   string          `json:"deposit"`
+	Revoked   bool            `json:"revoked"`
+}
+
+// Attestation is an accepted attestation.
+type Attestation struct {
+	ID      Hex    `json:"id"`
+	Device  Hex    `json:"device"`
+	Seq     uint64 `json:"seq"`
+	Time    uint64 `json:"time"`
+	Kind    string `json:"kind"`
+	Payload Hex    `json:"payload"`
+}
+
 // QueryRequest calls a contract read-only.
 type QueryRequest struct {
 	Contract address.Address `json:"contract"`
@@ -185,6 +211,8 @@ func Handler(b Backend, cfg Config) http.Handler {
 	mux.HandleFunc("GET /v1/accounts/{address}", s.account)
 	mux.HandleFunc("GET /v1/blocks/{height}", s.block)
 	mux.HandleFunc("GET /v1/contracts/{address}", s.contract)
+	mux.HandleFunc("GET /v1/devices/{id}", s.device)
+	mux.HandleFunc("GET /v1/devices/{id}/attestations", s.attestations)
 	mux.HandleFunc("POST /v1/query", s.query)
 	mux.HandleFunc("POST /v1/simulate", s.simulate)
 	mux.HandleFunc("GET /v1/events", s.stream)
@@ -265,6 +293,62 @@ func (s *server) contract(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.b.Contract(r.Context(), a)
 	reply(w, c, err)
+}
+
+func deviceID(s string) ([20]byte, error) {
+	var h Hex
+	if err := h.UnmarshalText([]byte(s)); err != nil || len(h) != 20 {
+		return [20]byte{}, fmt.Errorf("device %q: want 20 bytes of hex", s)
+	}
+	return [20]byte(h), nil
+}
+
+func (s *server) device(w http.ResponseWriter, r *http.Request) {
+	id, err := deviceID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	d, err := s.b.Device(r.Context(), id)
+	reply(w, d, err)
+}
+
+// attestations: ?kind=K gives the latest of that kind; otherwise
+// ?from=&to=&limit= the history (ascending seq, at most 256).
+func (s *server) attestations(w http.ResponseWriter, r *http.Request) {
+	id, err := deviceID(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	q := r.URL.Query()
+	num := func(name string, def uint64) (uint64, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return def, true
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("%s %q: not a number", name, v))
+			return 0, false
+		}
+		return n, true
+	}
+	from, ok1 := num("from", 0)
+	to, ok2 := num("to", ^uint64(0))
+	limit, ok3 := num("limit", 256)
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	if limit == 0 || limit > 256 {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("limit %d: 1 to 256", limit))
+		return
+	}
+	as, err := s.b.Attestations(r.Context(), id, q.Get("kind"), from, to, int(limit))
+	if as == nil {
+		as = []Attestation{}
+	}
+	reply(w, as, err)
 }
 
 func (s *server) block(w http.ResponseWriter, r *http.Request) {

@@ -57,6 +57,18 @@ func (f *fakeBackend) Contract(_ context.Context, a address.Address) (Contract, 
 	}
 	return Contract{Address: a, Label: "counter"}, nil
 }
+func (f *fakeBackend) Device(_ context.Context, id [20]byte) (Device, error) {
+	if id[0] != 7 {
+		return Device{}, fmt.Errorf("%w: device", ErrNotFound)
+	}
+	return Device{ID: id[:], Kind: "meter"}, nil
+}
+func (f *fakeBackend) Attestations(_ context.Context, id [20]byte, kind string, from, to uint64, limit int) ([]Attestation, error) {
+	if kind != "" {
+		return []Attestation{{Kind: kind, Seq: 9}}, nil
+	}
+	return []Attestation{{Seq: from}, {Seq: uint64(limit)}}, nil
+}
 func (f *fakeBackend) Query(_ context.Context, req QueryRequest) (QueryResult, error) {
 	return QueryResult{Result: req.Input, GasUsed: req.Gas}, nil
 }
@@ -100,6 +112,13 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1/accounts/plinth1nope", "", 400, `address`},
 		{"GET", "/v1/contracts/" + a, "", 200, `"label":"counter"`},
 		{"GET", "/v1/contracts/" + address.Address{6}.String(), "", 404, `not found`},
+		{"GET", "/v1/devices/07" + strings.Repeat("00", 19), "", 200, `"kind":"meter"`},
+		{"GET", "/v1/devices/08" + strings.Repeat("00", 19), "", 404, `not found`},
+		{"GET", "/v1/devices/0707", "", 400, `20 bytes`},
+		{"GET", "/v1/devices/07" + strings.Repeat("00", 19) + "/attestations?kind=energy", "", 200, `"seq":9`},
+		{"GET", "/v1/devices/07" + strings.Repeat("00", 19) + "/attestations?from=3&limit=5", "", 200, `"seq":3`},
+		{"GET", "/v1/devices/07" + strings.Repeat("00", 19) + "/attestations?limit=999", "", 400, `limit`},
+		{"GET", "/v1/devices/07" + strings.Repeat("00", 19) + "/attestations?from=x", "", 400, `not a number`},
 		{"GET", "/v1/blocks/latest", "", 200, `"height":5`},
 		{"GET", "/v1/blocks/3", "", 200, `"height":5`},
 		{"GET", "/v1/blocks/9", "", 404, `not found`},
