@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/client"
 	"github.com/plinthchain/plinth/node/keystore"
 	"github.com/plinthchain/plinth/runtime/address"
@@ -125,6 +126,7 @@ func txFlags(extra ...cli.Flag) []cli.Flag {
 		&cli.Uint64Flag{Name: "gas", Value: 200_000, Usage: "gas limit"},
 		&cli.StringFlag{Name: "price", Value: "1", Usage: "gas price"},
 		&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "simulate on the latest state instead of sending: the receipt it would get, nothing written"},
 	), clientFlags...)
 }
 
@@ -164,7 +166,23 @@ func send(c *cli.Context, body tx.Body) (*sent, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := tx.Sign(&tx.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, GasLimit: c.Uint64("gas"), GasPrice: price, Payload: tx.Payload{Body: body}}, key)
+	t := &tx.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, GasLimit: c.Uint64("gas"), GasPrice: price, Payload: tx.Payload{Body: body}}
+	if c.Bool("dry-run") {
+		unsigned, err := canon.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		sim, err := cl.Simulate(c.Context, api.SimulateRequest{From: from, Tx: unsigned})
+		if err != nil {
+			return nil, err
+		}
+		if sim.Log != "" {
+			fmt.Fprint(c.App.ErrWriter, sim.Log)
+		}
+		return &sent{Code: sim.Receipt.Code, Status: sim.Receipt.CodeName + " (simulated)", GasUsed: sim.Receipt.GasUsed,
+			Message: sim.Receipt.Message, Return: hex.EncodeToString(sim.Receipt.Return)}, nil
+	}
+	raw, err := tx.Sign(t, key)
 	if err != nil {
 		return nil, err
 	}

@@ -278,6 +278,13 @@ func TestDevChainEndToEnd(t *testing.T) {
 			t.Fatalf("contract call by %s: %v %v, want result %s", from, called, err, want)
 		}
 	}
+	sim, err := run([]string{"contract", "call"}, "--from", "dev4", "--gas", "5000000", "--dry-run", inst["address"].(string), "incr")
+	if err != nil || sim["result"] != "0300000000000000" || sim["tx_hash"] != "" {
+		t.Fatalf("a dry-run call: %v %v", sim, err)
+	}
+	if real, err := run([]string{"contract", "call"}, "--from", "dev4", "--gas", "5000000", inst["address"].(string), "incr"); err != nil || real["result"] != "0300000000000000" {
+		t.Fatalf("the call after a dry run: %v %v (the dry run must write nothing)", real, err)
+	}
 	shownC, err := run([]string{"contract", "show"}, inst["address"].(string))
 	if err != nil || shownC["label"] != "counter" || shownC["code_hash"] != dep["code_hash"] {
 		t.Fatalf("contract show: %v %v", shownC, err)
@@ -291,7 +298,7 @@ func TestDevChainEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 8", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 9", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}
