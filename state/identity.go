@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 var metaGenesis = []byte("mgenesis")
@@ -28,7 +26,11 @@ func (s *Store) checkIdentity(opts Options) error {
 		if opts.Genesis != ([32]byte{}) {
 			_ = b.Set(metaGenesis, opts.Genesis[:], nil)
 		}
-		if err := b.Commit(pebble.Sync); err != nil {
+		// Through syncBatch: a failed log write here must be an error, not
+		// Pebble ending the process.
+		err := s.syncBatch(b)
+		b.Close()
+		if err != nil {
 			return fmt.Errorf("state: initialize store: %w", err)
 		}
 		s.genesis = opts.Genesis
