@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"testing"
@@ -91,22 +90,8 @@ func TestCallDepthOrderAndAdmin(t *testing.T) {
 		bodies = append(bodies, tx.Instantiate{CodeHash: sha256.Sum256(code), Admin: admin})
 		chainOf = append(chainOf, address.Contract(owner, uint64(i)))
 	}
-	nonce := uint64(0)
-	next := net.genesis.Time
-	send := func(bodies ...tx.Body) []runtime.Receipt {
-		t.Helper()
-		var txs [][]byte
-		for _, b := range bodies {
-			txs = append(txs, net.sign(t, 0, nonce, b))
-			nonce++
-		}
-		next += 1000
-		_, out, err := c.Propose(context.Background(), txs, next, net.proposer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Receipts
-	}
+	bs := newBlocks(t, c, net)
+	send := func(bodies ...tx.Body) []runtime.Receipt { t.Helper(); return bs.send(0, bodies...) }
 	wantCodes(t, send(bodies...), make([]runtime.Code, len(bodies))...)
 	path := func(as []address.Address) []byte {
 		var b []byte

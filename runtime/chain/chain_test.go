@@ -10,6 +10,7 @@ import (
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
@@ -267,4 +268,37 @@ func openStore(t testing.TB) (*state.Store, string) {
 		t.Fatal(err)
 	}
 	return s, dir
+}
+
+// blocks proposes a block per send from the test accounts, keeping their
+// nonces and the block time.
+type blocks struct {
+	t      testing.TB
+	c      *Chain
+	net    *testNet
+	nonces map[int]uint64
+	time   uint64
+	made   []*block.Block
+}
+
+func newBlocks(t testing.TB, c *Chain, net *testNet) *blocks {
+	return &blocks{t: t, c: c, net: net, nonces: map[int]uint64{}, time: net.genesis.Time}
+}
+
+// send proposes one block of bodies, all signed by account from, and
+// returns their receipts.
+func (bs *blocks) send(from int, bodies ...tx.Body) []runtime.Receipt {
+	bs.t.Helper()
+	var txs [][]byte
+	for _, b := range bodies {
+		txs = append(txs, bs.net.sign(bs.t, from, bs.nonces[from], b))
+		bs.nonces[from]++
+	}
+	bs.time += 1000
+	b, out, err := bs.c.Propose(context.Background(), txs, bs.time, bs.net.proposer)
+	if err != nil {
+		bs.t.Fatal(err)
+	}
+	bs.made = append(bs.made, b)
+	return out.Receipts
 }

@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"testing"
@@ -59,22 +58,8 @@ func TestDevices(t *testing.T) {
 	}
 	meter := device.NewID(sigs.P256, keys[sigs.P256].Public().Bytes())
 	hotspot := device.NewID(sigs.Ed25519, keys[sigs.Ed25519].Public().Bytes())
-	nonces := []uint64{0, 0}
-	now := net.genesis.Time
-	send := func(from int, bodies ...tx.Body) []runtime.Receipt {
-		t.Helper()
-		var txs [][]byte
-		for _, b := range bodies {
-			txs = append(txs, net.sign(t, from, nonces[from], b))
-			nonces[from]++
-		}
-		now += 1000
-		_, out, err := c.Propose(context.Background(), txs, now, net.proposer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Receipts
-	}
+	bs := newBlocks(t, c, net)
+	send := bs.send
 	attest := func(kt sigs.KeyType, dev device.ID, seq, at uint64, chain string) tx.Body {
 		t.Helper()
 		raw, err := device.Sign(&device.Attestation{ChainID: chain, Device: dev, Seq: seq, Time: at, Kind: "energy", Payload: []byte{byte(seq)}}, keys[kt])
@@ -104,14 +89,14 @@ func TestDevices(t *testing.T) {
 	// Anyone may submit a device's attestation; the device's signature is
 	// what counts.
 	rs = send(1,
-		attest(sigs.P256, meter, 5, now, chainID),
-		attest(sigs.P256, meter, 3, now, chainID), // out of order, inside the window
-		attest(sigs.P256, meter, 5, now, chainID), // replayed
-		attest(sigs.Ed25519, hotspot, 1, now-p.AttestationFreshness-10_000, chainID),
-		attest(sigs.Ed25519, hotspot, 2, now+p.AttestationFreshness+10_000, chainID),
-		attest(sigs.Ed25519, hotspot, 3, now, "plinth-other"),
-		attest(sigs.Ed25519, meter, 6, now, chainID), // signed by the wrong key
-		attest(sigs.P256, device.ID{9}, 1, now, chainID),
+		attest(sigs.P256, meter, 5, bs.time, chainID),
+		attest(sigs.P256, meter, 3, bs.time, chainID), // out of order, inside the window
+		attest(sigs.P256, meter, 5, bs.time, chainID), // replayed
+		attest(sigs.Ed25519, hotspot, 1, bs.time-p.AttestationFreshness-10_000, chainID),
+		attest(sigs.Ed25519, hotspot, 2, bs.time+p.AttestationFreshness+10_000, chainID),
+		attest(sigs.Ed25519, hotspot, 3, bs.time, "plinth-other"),
+		attest(sigs.Ed25519, meter, 6, bs.time, chainID), // signed by the wrong key
+		attest(sigs.P256, device.ID{9}, 1, bs.time, chainID),
 	)
 	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeAttestationReplay, runtime.CodeAttestationStale,
 		runtime.CodeAttestationFuture, runtime.CodeAttestationChainID, runtime.CodeAttestationSignature, runtime.CodeUnknownDevice)
@@ -124,8 +109,8 @@ func TestDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := address.Contract(net.addrs[1], 0)
-	fresh := attest(sigs.P256, meter, 9, now+1000, chainID).(tx.Attest).Attestation
-	replay := attest(sigs.P256, meter, 5, now+1000, chainID).(tx.Attest).Attestation
+	fresh := attest(sigs.P256, meter, 9, bs.time+1000, chainID).(tx.Attest).Attestation
+	replay := attest(sigs.P256, meter, 5, bs.time+1000, chainID).(tx.Attest).Attestation
 	rs = send(1, tx.Deploy{Code: code}, tx.Instantiate{CodeHash: sha256.Sum256(code)},
 		tx.Call{Contract: reader, Method: "latest", Input: append(append([]byte(nil), meter[:]...), "energy"...)},
 		tx.Call{Contract: reader, Method: "check", Input: fresh},
@@ -142,7 +127,7 @@ func TestDevices(t *testing.T) {
 	if got := binary.LittleEndian.Uint32(rs[4].Return); got != uint32(runtime.CodeAttestationReplay) {
 		t.Fatalf("check of a replay: %d", got)
 	}
-	rs = send(1, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("mine now")}, tx.DeviceRevoke{Device: address.Address(meter)})
+	rs = send(1, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("mine bs.time")}, tx.DeviceRevoke{Device: address.Address(meter)})
 	wantCodes(t, rs, runtime.CodeNotOwner, runtime.CodeNotOwner)
 	balBefore, _ := balance(t, s, net.addrs[0])
 	rs = send(0, tx.DeviceUpdate{Device: address.Address(meter), Metadata: []byte("roof 4")}, tx.DeviceRevoke{Device: address.Address(meter)})
@@ -150,7 +135,7 @@ func TestDevices(t *testing.T) {
 	if bal, _ := balance(t, s, net.addrs[0]); bal != balBefore-rs[0].GasUsed-rs[1].GasUsed+p.DeviceDeposit.Uint64() {
 		t.Fatalf("revoking did not return the deposit: %d", bal)
 	}
-	rs = send(1, attest(sigs.P256, meter, 7, now, chainID))
+	rs = send(1, attest(sigs.P256, meter, 7, bs.time, chainID))
 	wantCodes(t, rs, runtime.CodeRevoked)
 	rs = send(0, tx.DeviceRegister{KeyType: uint64(sigs.P256), PublicKey: keys[sigs.P256].Public().Bytes(), DeviceKind: "meter"})
 	wantCodes(t, rs, runtime.CodeDeviceExists) // a revoked key never comes back

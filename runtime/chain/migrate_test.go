@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"crypto/sha256"
 	"strings"
 	"testing"
@@ -61,22 +60,8 @@ func TestMigrate(t *testing.T) {
 	byTx := address.Contract(owner, 0)       // administered by the owner's account
 	adminC := address.Contract(owner, 1)     // the administering contract
 	byContract := address.Contract(owner, 2) // administered by adminC
-	nonces := []uint64{0, 0}
-	next := net.genesis.Time
-	send := func(from int, bodies ...tx.Body) []runtime.Receipt {
-		t.Helper()
-		var txs [][]byte
-		for _, b := range bodies {
-			txs = append(txs, net.sign(t, from, nonces[from], b))
-			nonces[from]++
-		}
-		next += 1000
-		_, out, err := c.Propose(context.Background(), txs, next, net.proposer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Receipts
-	}
+	bs := newBlocks(t, c, net)
+	send := bs.send
 	codesOK := func(rs []runtime.Receipt) {
 		t.Helper()
 		for i, r := range rs {

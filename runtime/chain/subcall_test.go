@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"testing"
@@ -64,22 +63,8 @@ func TestSubCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	counterAddr, proxyAddr := address.Contract(net.addrs[0], 0), address.Contract(net.addrs[0], 1)
-	nonce := uint64(0)
-	next := net.genesis.Time
-	send := func(bodies ...tx.Body) []runtime.Receipt {
-		t.Helper()
-		var txs [][]byte
-		for _, b := range bodies {
-			txs = append(txs, net.sign(t, 0, nonce, b))
-			nonce++
-		}
-		next += 1000
-		_, out, err := c.Propose(context.Background(), txs, next, net.proposer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Receipts
-	}
+	bs := newBlocks(t, c, net)
+	send := func(bodies ...tx.Body) []runtime.Receipt { t.Helper(); return bs.send(0, bodies...) }
 	rs := send(
 		tx.Deploy{Code: counter},
 		tx.Deploy{Code: proxy},

@@ -9,7 +9,6 @@ import (
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
-	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/vm/vmtest"
@@ -46,24 +45,8 @@ func TestSystemCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var blocks []*block.Block
-	nonce := uint64(0)
-	next := net.genesis.Time
-	send := func(bodies ...tx.Body) []runtime.Receipt {
-		t.Helper()
-		var txs [][]byte
-		for _, b := range bodies {
-			txs = append(txs, net.sign(t, 0, nonce, b))
-			nonce++
-		}
-		next += 1000
-		b, out, err := c.Propose(context.Background(), txs, next, net.proposer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blocks = append(blocks, b)
-		return out.Receipts
-	}
+	bs := newBlocks(t, c, net)
+	send := func(bodies ...tx.Body) []runtime.Receipt { t.Helper(); return bs.send(0, bodies...) }
 	rs := send(tx.Deploy{Code: code}, tx.Instantiate{CodeHash: sha256.Sum256(code)}, tx.Instantiate{CodeHash: sha256.Sum256(code)})
 	for i, r := range rs {
 		if r.Code != runtime.CodeOK {
@@ -93,7 +76,7 @@ func TestSystemCalls(t *testing.T) {
 	}
 	transferGas := func() uint64 {
 		t.Helper()
-		raw := net.sign(t, 0, nonce, tx.Transfer{To: net.addrs[1], Amount: canon.NewU256(1)})
+		raw := net.sign(t, 0, bs.nonces[0], tx.Transfer{To: net.addrs[1], Amount: canon.NewU256(1)})
 		rs := send(tx.Transfer{To: net.addrs[1], Amount: canon.NewU256(1)})
 		return rs[0].GasUsed - net.genesis.Params.TxBaseGas - net.genesis.Params.TxByteGas*uint64(len(raw))
 	}
@@ -117,7 +100,7 @@ func TestSystemCalls(t *testing.T) {
 	// A validator replays every block and agrees.
 	v, vstore := openChain(t, t.TempDir(), net.genesis)
 	defer vstore.Close()
-	for i, b := range blocks {
+	for i, b := range bs.made {
 		if _, err := v.Apply(context.Background(), b); err != nil {
 			t.Fatalf("replay block %d: %v", i+1, err)
 		}
