@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/runtime"
@@ -225,8 +226,16 @@ func receiptJSON(r runtime.Receipt) api.Receipt {
 	return out
 }
 
-// headState is the mempool's view of the head (HeadState).
-type headState struct{ n *Node }
+// headState is the mempool's view of the head (HeadState). The parameters
+// in force change only with a block, so they are read once per head, not
+// on every transaction the pool checks.
+type headState struct {
+	n *Node
+
+	mu     sync.Mutex
+	height uint64
+	params *params.Params
+}
 
 func (h *headState) ChainID() string { return h.n.cfg.Genesis.ChainID }
 
@@ -234,12 +243,18 @@ func (h *headState) Params() *params.Params {
 	h.n.mu.RLock()
 	defer h.n.mu.RUnlock()
 	head, _ := h.n.chain.Head()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.params != nil && h.height == head.Height {
+		return h.params
+	}
 	p, err := runtime.ParamsAt(h.n.chain.State(), head.Height+1)
 	if err != nil {
 		h.n.log.Error("node: parameters in force", "err", err)
 		gp := h.n.cfg.Genesis.Params
 		return &gp
 	}
+	h.height, h.params = head.Height, &p
 	return &p
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/holiman/uint256"
 
+	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/params"
@@ -311,11 +312,7 @@ func applyTransfer(ws *state.WriteSet, p *params.Params, d *tx.Decoded, body tx.
 			break
 		}
 		sender.Balance.Sub(&sender.Balance.Int, &body.Amount.Int)
-		r = Receipt{Events: []Event{{Type: "transfer", Attributes: []Attribute{
-			{Key: "from", Value: d.Sender[:]},
-			{Key: "to", Value: body.To[:]},
-			{Key: "amount", Value: body.Amount.Bytes()},
-		}}}}
+		r = Receipt{Events: []Event{transferEvent(d.Sender, body)}}
 	}
 	r.GasUsed = gasUsed
 	var fee, refund canon.U256
@@ -338,11 +335,7 @@ func (x *txCall) execute() (Receipt, error) {
 		if err := transfer(x.ws, x.d.Sender, body.To, &body.Amount); err != nil {
 			return Receipt{}, err
 		}
-		return Receipt{Events: []Event{{Type: "transfer", Attributes: []Attribute{
-			{Key: "from", Value: x.d.Sender[:]},
-			{Key: "to", Value: body.To[:]},
-			{Key: "amount", Value: body.Amount.Bytes()},
-		}}}}, nil
+		return Receipt{Events: []Event{transferEvent(x.d.Sender, body)}}, nil
 	case tx.Deploy:
 		return x.deploy(body)
 	case tx.Instantiate:
@@ -361,6 +354,15 @@ func (x *txCall) execute() (Receipt, error) {
 		return x.attest(body)
 	}
 	return Receipt{}, fmt.Errorf("runtime: execute kind %d: %w", x.d.Tx.Payload.Body.Kind(), ErrUnsupported)
+}
+
+// transferEvent is the event of a native transfer.
+func transferEvent(from address.Address, t tx.Transfer) Event {
+	return Event{Type: "transfer", Attributes: []Attribute{
+		{Key: "from", Value: from[:]},
+		{Key: "to", Value: t.To[:]},
+		{Key: "amount", Value: t.Amount.Bytes()},
+	}}
 }
 
 // charge adds cost to gasUsed, failing with out-of-gas (and using the
@@ -409,7 +411,7 @@ func InForce(st state.Reader, height uint64) (paramsHash, validatorsHash [32]byt
 		err = fmt.Errorf("runtime: no validator set in state")
 		return
 	}
-	return paramsHash, tagged("plinth/validators\x00", vb), nil
+	return paramsHash, canon.TaggedHash("plinth/validators\x00", vb), nil
 }
 
 // paramsAt returns the parameters in force at height: the last change at

@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -210,7 +209,7 @@ func (g *Genesis) Hash() ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return tagged("plinth/genesis\x00", b), nil
+	return canon.TaggedHash("plinth/genesis\x00", b), nil
 }
 
 // Changes returns the state at height 0: the funded accounts, the
@@ -260,16 +259,7 @@ func ValidatorsHash(vs []Validator) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return tagged("plinth/validators\x00", b), nil
-}
-
-func tagged(tag string, b []byte) [32]byte {
-	s := sha256.New()
-	s.Write([]byte(tag))
-	s.Write(b)
-	var out [32]byte
-	s.Sum(out[:0])
-	return out
+	return canon.TaggedHash("plinth/validators\x00", b), nil
 }
 
 // checkValidators checks a validator set: not empty, 32-byte keys, no key

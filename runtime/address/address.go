@@ -4,12 +4,13 @@ package address
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcutil/bech32"
+
+	"github.com/plinthchain/plinth/runtime/canon"
 )
 
 // Address names an account or a contract.
@@ -30,23 +31,14 @@ var ErrAddress = errors.New("address: invalid")
 
 // FromPublicKey returns the address of an ed25519 account.
 func FromPublicKey(pub ed25519.PublicKey) Address {
-	h := sha256.New()
-	h.Write([]byte(accountTag))
-	h.Write(pub)
-	var a Address
-	copy(a[:], h.Sum(nil))
-	return a
+	h := canon.TaggedHash(accountTag, pub)
+	return Address(h[:20])
 }
 
 // Contract returns the address of the n-th contract creator instantiates.
 func Contract(creator Address, n uint64) Address {
-	h := sha256.New()
-	h.Write([]byte(contractTag))
-	h.Write(creator[:])
-	h.Write(binary.BigEndian.AppendUint64(nil, n))
-	var a Address
-	copy(a[:], h.Sum(nil))
-	return a
+	h := canon.TaggedHash(contractTag, creator[:], binary.BigEndian.AppendUint64(nil, n))
+	return Address(h[:20])
 }
 
 // String returns the bech32m text form, plinth1….

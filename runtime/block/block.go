@@ -57,7 +57,7 @@ func (h *Header) Hash() ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return tagged("plinth/block\x00", b), nil
+	return canon.TaggedHash("plinth/block\x00", b), nil
 }
 
 // Encode returns the block's canonical encoding.
@@ -136,13 +136,4 @@ func CheckChild(parent *Header, parentHash [32]byte, b *Block) error {
 		return fmt.Errorf("%w: block %d: %w", ErrHeader, h.Height, err)
 	}
 	return nil
-}
-
-func tagged(tag string, b []byte) [32]byte {
-	s := sha256.New()
-	s.Write([]byte(tag))
-	s.Write(b)
-	var out [32]byte
-	s.Sum(out[:0])
-	return out
 }

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"crypto/sha256"
 	"fmt"
 
 	"github.com/plinthchain/plinth/runtime/canon"
@@ -70,12 +69,7 @@ func SigningMessage(signedBytes []byte) []byte {
 // signed bytes). It never covers the signature: an ECDSA signature has
 // other valid forms, and an id must not.
 func AttestationID(signedBytes []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte(aidTag))
-	h.Write(signedBytes)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return canon.TaggedHash(aidTag, signedBytes)
 }
 
 // ID returns the attestation's id.

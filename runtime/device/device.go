@@ -10,7 +10,6 @@
 package device
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,13 +57,8 @@ type ID [20]byte
 
 // NewID returns the id of the device holding the public key pub of type t.
 func NewID(t sigs.KeyType, pub []byte) ID {
-	h := sha256.New()
-	h.Write([]byte(idTag))
-	h.Write([]byte{byte(t)})
-	h.Write(pub)
-	var id ID
-	copy(id[:], h.Sum(nil))
-	return id
+	h := canon.TaggedHash(idTag, []byte{byte(t)}, pub)
+	return ID(h[:20])
 }
 
 // String returns the id in hex.

@@ -6,7 +6,6 @@
 package params
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -183,10 +182,5 @@ func (p *Params) Hash() ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	h := sha256.New()
-	h.Write([]byte("plinth/params\x00"))
-	h.Write(b)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out, nil
+	return canon.TaggedHash("plinth/params\x00", b), nil
 }

@@ -6,7 +6,6 @@ package tx
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -49,23 +48,13 @@ type Signed struct {
 // SigningHash is what the sender signs: the tx bytes under a domain tag
 // (they carry the chain id, so a signature holds on one chain only).
 func SigningHash(txBytes []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte(signTag))
-	h.Write(txBytes)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return canon.TaggedHash(signTag, txBytes)
 }
 
 // Hash is a transaction's id: the whole envelope under a domain tag, so two
 // senders signing identical bodies have different ids.
 func Hash(signedBytes []byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte(idTag))
-	h.Write(signedBytes)
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	return canon.TaggedHash(idTag, signedBytes)
 }
 
 // Sign encodes t, signs it with key and returns the encoded envelope.
