@@ -3,8 +3,6 @@ package sdk
 import (
 	"encoding/json"
 	"strconv"
-
-	"github.com/holiman/uint256"
 )
 
 // Context is one call's view of the chain: who called and with what,
@@ -33,7 +31,7 @@ func (c *Context) Self() Address { return c.host.Self() }
 func (c *Context) Origin() Address { return c.host.Origin() }
 
 // Funds is the amount sent with this call, already in Self's balance.
-func (c *Context) Funds() uint256.Int { return c.host.Funds() }
+func (c *Context) Funds() Amount { return c.host.Funds() }
 
 // Block is the block the call runs in.
 type Block struct {
@@ -49,11 +47,11 @@ func (c *Context) ChainID() string  { return c.host.ChainID() }
 func (c *Context) TxHash() [32]byte { return c.host.TxHash() }
 
 // Balance is a's balance of the native token.
-func (c *Context) Balance(a Address) uint256.Int { return c.host.Balance(a) }
+func (c *Context) Balance(a Address) Amount { return c.host.Balance(a) }
 
 // Transfer sends amount of the native token from this contract to to.
 // Insufficient funds end the call.
-func (c *Context) Transfer(to Address, amount uint256.Int) { c.host.Transfer(to, amount) }
+func (c *Context) Transfer(to Address, amount Amount) { c.host.Transfer(to, amount) }
 
 // Emit adds an event of type typ to the receipt; the chain adds the
 // contract's address as attribute _contract.
@@ -82,7 +80,7 @@ func (e *CallError) Error() string {
 
 // Call runs method of contract now with input and funds, returning its
 // value or a *CallError.
-func (c *Context) Call(contract Address, method string, input []byte, funds uint256.Int) ([]byte, error) {
+func (c *Context) Call(contract Address, method string, input []byte, funds Amount) ([]byte, error) {
 	code, out := c.host.Call(contract, method, input, funds)
 	if code != 0 {
 		return nil, &CallError{Code: code, Message: string(out)}
@@ -101,7 +99,7 @@ func (c *Context) QueryContract(contract Address, method string, input []byte) (
 
 // CallJSON calls a contract with in encoded as JSON and decodes its JSON
 // return value.
-func CallJSON[Out any](c *Context, contract Address, method string, in any, funds uint256.Int) (Out, error) {
+func CallJSON[Out any](c *Context, contract Address, method string, in any, funds Amount) (Out, error) {
 	return jsonCall[Out](in, func(b []byte) ([]byte, error) { return c.Call(contract, method, b, funds) })
 }
 
@@ -131,7 +129,7 @@ func jsonCall[Out any](in any, call func([]byte) ([]byte, error)) (Out, error) {
 // returns, with this contract as its caller; if it fails, the whole
 // transaction fails. This is how a contract acts on itself or on a
 // contract that may call it back, without re-entry.
-func (c *Context) Dispatch(contract Address, method string, input []byte, funds uint256.Int) {
+func (c *Context) Dispatch(contract Address, method string, input []byte, funds Amount) {
 	c.host.Dispatch(contract, method, input, funds)
 }
 
@@ -150,7 +148,7 @@ func (c *Context) ClearAdmin(contract Address)      { c.host.ClearAdmin(contract
 // governance contract genesis names: new encoded chain parameters from
 // height on, a new validator set from the next block.
 func (c *Context) SetParams(encoded []byte, height uint64) { c.host.SetParams(encoded, height) }
-func (c *Context) SetValidators(encoded []byte)           { c.host.SetValidators(encoded) }
+func (c *Context) SetValidators(encoded []byte)            { c.host.SetValidators(encoded) }
 
 func (c *Context) Sha256(data []byte) [32]byte    { return c.host.Sha256(data) }
 func (c *Context) Keccak256(data []byte) [32]byte { return c.host.Keccak256(data) }

@@ -1,17 +1,15 @@
 package sdk
 
-import "github.com/holiman/uint256"
-
 // Device is a registered device (docs/devices.md).
 type Device struct {
-	ID        DeviceID    `json:"id"`
-	Owner     Address     `json:"owner"`
-	KeyType   KeyType     `json:"key_type"`
-	PublicKey []byte      `json:"public_key"`
-	Kind      string      `json:"kind"`
-	Metadata  []byte      `json:"metadata"`
-	Deposit   uint256.Int `json:"deposit"`
-	Revoked   bool        `json:"revoked"`
+	ID        DeviceID `json:"id"`
+	Owner     Address  `json:"owner"`
+	KeyType   KeyType  `json:"key_type"`
+	PublicKey []byte   `json:"public_key"`
+	Kind      string   `json:"kind"`
+	Metadata  []byte   `json:"metadata"`
+	Deposit   Amount   `json:"deposit"`
+	Revoked   bool     `json:"revoked"`
 }
 
 // Attestation is a device's signed statement, as the chain accepted it:
@@ -44,7 +42,7 @@ func decodeDevice(id DeviceID, b []byte) (Device, error) {
 	if len(amount) > 32 && r.err == nil {
 		r.err = errCBOR
 	}
-	d.Deposit.SetBytes(amount)
+	d.Deposit = AmountFromBytes(amount)
 	d.Revoked = r.bool()
 	return d, r.done()
 }

@@ -1,7 +1,5 @@
 package sdk
 
-import "github.com/holiman/uint256"
-
 // Host is the chain as a contract sees it: the host ABI of docs/abi.md,
 // one method per host function, in Go types. Under GOOS=wasip1 it is the
 // real host (host_wasm.go); in a native test it is sdktest's in-memory
@@ -30,25 +28,25 @@ type Host interface {
 	Caller() Address
 	Self() Address
 	Origin() Address
-	Funds() uint256.Int
+	Funds() Amount
 	ChainID() string
 	TxHash() [32]byte
 	BlockHeight() uint64
 	BlockTime() uint64
 
-	Balance(a Address) uint256.Int
-	Transfer(to Address, amount uint256.Int)
+	Balance(a Address) Amount
+	Transfer(to Address, amount Amount)
 	// Emit adds an event to the receipt.
 	Emit(typ string, attrs []Attribute)
 
 	// Call runs another contract now. code is 0 and out its return
 	// value, or code is the failure's receipt code and out its message.
-	Call(contract Address, method string, input []byte, funds uint256.Int) (code uint32, out []byte)
+	Call(contract Address, method string, input []byte, funds Amount) (code uint32, out []byte)
 	// Query is Call, read-only and without funds.
 	Query(contract Address, method string, input []byte) (code uint32, out []byte)
 	// Dispatch queues a call that runs after this one returns; its
 	// failure fails the transaction.
-	Dispatch(contract Address, method string, input []byte, funds uint256.Int)
+	Dispatch(contract Address, method string, input []byte, funds Amount)
 	DispatchMigrate(contract Address, codeHash [32]byte, input []byte)
 	// UpdateAdmin and ClearAdmin change the admin of a contract this one
 	// administers.

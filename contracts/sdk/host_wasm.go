@@ -2,11 +2,7 @@
 
 package sdk
 
-import (
-	"unsafe"
-
-	"github.com/holiman/uint256"
-)
+import "unsafe"
 
 // The host ABI's imports (docs/abi.md). Every result of unknown length
 // comes back in register 0 and is copied out at once.
@@ -149,7 +145,7 @@ func register() []byte {
 	return b
 }
 
-func amount32(a *uint256.Int) *[32]byte {
+func amount32(a Amount) *[32]byte {
 	b := a.Bytes32()
 	return &b
 }
@@ -207,10 +203,9 @@ func (wasmHost) Caller() Address { return addressFrom(hostCaller) }
 func (wasmHost) Self() Address   { return addressFrom(hostSelf) }
 func (wasmHost) Origin() Address { return addressFrom(hostOrigin) }
 
-func (wasmHost) Funds() (a uint256.Int) {
+func (wasmHost) Funds() Amount {
 	hostFunds(0)
-	a.SetBytes(register())
-	return a
+	return AmountFromBytes(register())
 }
 
 func (wasmHost) ChainID() string { hostChainID(0); return string(register()) }
@@ -221,14 +216,13 @@ func (wasmHost) TxHash() (h [32]byte) {
 	return h
 }
 
-func (wasmHost) Balance(a Address) (b uint256.Int) {
+func (wasmHost) Balance(a Address) Amount {
 	hostBalance(unsafe.Pointer(&a[0]), 0)
-	b.SetBytes(register())
-	return b
+	return AmountFromBytes(register())
 }
 
-func (wasmHost) Transfer(to Address, amount uint256.Int) {
-	hostTransfer(unsafe.Pointer(&to[0]), unsafe.Pointer(amount32(&amount)))
+func (wasmHost) Transfer(to Address, amount Amount) {
+	hostTransfer(unsafe.Pointer(&to[0]), unsafe.Pointer(amount32(amount)))
 }
 
 func (wasmHost) Emit(typ string, attrs []Attribute) {
@@ -236,8 +230,8 @@ func (wasmHost) Emit(typ string, attrs []Attribute) {
 	hostEmit(strptr(typ), uint32(len(typ)), ptr(b), uint32(len(b)))
 }
 
-func (wasmHost) Call(c Address, method string, input []byte, funds uint256.Int) (uint32, []byte) {
-	code := hostCall(unsafe.Pointer(&c[0]), strptr(method), uint32(len(method)), ptr(input), uint32(len(input)), unsafe.Pointer(amount32(&funds)), 0)
+func (wasmHost) Call(c Address, method string, input []byte, funds Amount) (uint32, []byte) {
+	code := hostCall(unsafe.Pointer(&c[0]), strptr(method), uint32(len(method)), ptr(input), uint32(len(input)), unsafe.Pointer(amount32(funds)), 0)
 	return code, register()
 }
 
@@ -246,8 +240,8 @@ func (wasmHost) Query(c Address, method string, input []byte) (uint32, []byte) {
 	return code, register()
 }
 
-func (wasmHost) Dispatch(c Address, method string, input []byte, funds uint256.Int) {
-	hostDispatch(unsafe.Pointer(&c[0]), strptr(method), uint32(len(method)), ptr(input), uint32(len(input)), unsafe.Pointer(amount32(&funds)))
+func (wasmHost) Dispatch(c Address, method string, input []byte, funds Amount) {
+	hostDispatch(unsafe.Pointer(&c[0]), strptr(method), uint32(len(method)), ptr(input), uint32(len(input)), unsafe.Pointer(amount32(funds)))
 }
 
 func (wasmHost) DispatchMigrate(c Address, codeHash [32]byte, input []byte) {
