@@ -94,6 +94,15 @@ func (a Amount) Sub(b Amount) Amount {
 
 // Mul returns a×b; it panics on overflow.
 func (a Amount) Mul(b Amount) Amount {
+	p, ok := a.mul(b)
+	if !ok {
+		panic("sdk: amount overflow")
+	}
+	return p
+}
+
+// mul returns a×b and whether it fits.
+func (a Amount) mul(b Amount) (Amount, bool) {
 	var r [8]uint64
 	for i := range 4 {
 		var carry uint64
@@ -108,10 +117,7 @@ func (a Amount) Mul(b Amount) Amount {
 		}
 		r[i+4] = carry
 	}
-	if r[4]|r[5]|r[6]|r[7] != 0 {
-		panic("sdk: amount overflow")
-	}
-	return Amount{w: [4]uint64(r[:4])}
+	return Amount{w: [4]uint64(r[:4])}, r[4]|r[5]|r[6]|r[7] == 0
 }
 
 // Div returns a÷b rounded down; it panics if b is 0.
@@ -203,11 +209,11 @@ func ParseAmount(s string) (Amount, error) {
 		if d < '0' || d > '9' {
 			return a, ErrAmount
 		}
-		if a.w[3] > (^uint64(0))/10 { // a×10 would overflow
+		var ok bool
+		if a, ok = a.mul(ten); !ok {
 			return a, ErrAmount
 		}
 		var c uint64
-		a = a.Mul(ten)
 		a.w[0], c = bits.Add64(a.w[0], uint64(d-'0'), 0)
 		for j := 1; j < 4 && c != 0; j++ {
 			a.w[j], c = bits.Add64(a.w[j], 0, c)
