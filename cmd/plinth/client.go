@@ -21,10 +21,13 @@ import (
 	"github.com/plinthchain/plinth/runtime/tx"
 )
 
+// outputFlag is every command's --output.
+var outputFlag = &cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json (one object; scripts may rely on its field names)"}
+
 // Flags every client command takes.
 var clientFlags = []cli.Flag{
 	&cli.StringFlag{Name: "node", Value: "http://127.0.0.1:8680", Usage: "the node's API", EnvVars: []string{"PLINTH_NODE"}},
-	&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json (one object; scripts may rely on its field names)"},
+	outputFlag,
 }
 
 func statusCommand() *cli.Command {
@@ -123,7 +126,7 @@ func txCommand() *cli.Command {
 func txFlags(extra ...cli.Flag) []cli.Flag {
 	return append(append(extra,
 		&cli.StringFlag{Name: "from", Required: true, Usage: "the signing key: dev0…dev9 on a dev chain, or a keystore key (passphrase in PLINTH_PASSPHRASE)"},
-		&cli.Uint64Flag{Name: "gas", Value: 200_000, Usage: "gas limit"},
+		&cli.Uint64Flag{Name: "gas", Usage: "gas limit (default: simulate first and add a margin)"},
 		&cli.StringFlag{Name: "price", Value: "1", Usage: "gas price"},
 		&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "simulate on the latest state instead of sending: the receipt it would get, nothing written"},
@@ -167,12 +170,20 @@ func send(c *cli.Context, body tx.Body) (*sent, error) {
 		return nil, err
 	}
 	t := &tx.Tx{ChainID: st.ChainID, Nonce: acc.Nonce, GasLimit: c.Uint64("gas"), GasPrice: price, Payload: tx.Payload{Body: body}}
-	if c.Bool("dry-run") {
+	simulate := func() (api.SimulateResult, error) {
 		unsigned, err := canon.Marshal(t)
 		if err != nil {
+			return api.SimulateResult{}, err
+		}
+		return cl.Simulate(c.Context, api.SimulateRequest{From: from, Tx: unsigned})
+	}
+	if t.GasLimit == 0 {
+		if t.GasLimit, err = estimateGas(t, acc.Balance, simulate); err != nil {
 			return nil, err
 		}
-		sim, err := cl.Simulate(c.Context, api.SimulateRequest{From: from, Tx: unsigned})
+	}
+	if c.Bool("dry-run") {
+		sim, err := simulate()
 		if err != nil {
 			return nil, err
 		}
@@ -204,6 +215,37 @@ func send(c *cli.Context, body tx.Body) (*sent, error) {
 	}
 	return &sent{TxHash: hex.EncodeToString(h[:]), Height: r.Height, Code: r.Receipt.Code, Status: r.Receipt.CodeName,
 		GasUsed: r.Receipt.GasUsed, Message: r.Receipt.Message, Return: hex.EncodeToString(r.Receipt.Return)}, nil
+}
+
+// Gas estimation: a transaction without --gas is first simulated with
+// the most gas the sender can pay for (at most estimateCap), and sent
+// with what it used plus a fifth and estimateSlack: the state may change
+// between the simulation and the block (a storage value grows, a
+// balance moves), and a limit too low fails the transaction and costs
+// its fee, while unused gas is refunded (docs/cli.md).
+const (
+	estimateCap   = 50_000_000_000
+	estimateSlack = 10_000
+)
+
+func estimateGas(t *tx.Tx, balance string, simulate func() (api.SimulateResult, error)) (uint64, error) {
+	t.GasLimit = estimateCap
+	if bal, err := canon.ParseU256(balance); err == nil && !t.GasPrice.IsZero() {
+		var afford canon.U256
+		afford.Div(&bal.Int, &t.GasPrice.Int)
+		if afford.IsUint64() && afford.Uint64() < t.GasLimit {
+			t.GasLimit = afford.Uint64()
+		}
+	}
+	sim, err := simulate()
+	if err != nil {
+		return 0, fmt.Errorf("estimate gas: %w", err)
+	}
+	if r := sim.Receipt; r.Code != 0 {
+		return 0, fmt.Errorf("estimate gas: the transaction would fail (%s: %s), so it was not sent; give --gas to send it anyway", r.CodeName, r.Message)
+	}
+	used := sim.Receipt.GasUsed
+	return used + used/5 + estimateSlack, nil
 }
 
 // report prints a sent transaction and turns a failed one into exit 2.

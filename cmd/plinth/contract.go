@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/plinthchain/plinth/contracts/build"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/client"
 	"github.com/plinthchain/plinth/runtime/address"
@@ -34,9 +36,10 @@ func contractCommand() *cli.Command {
 		Name:  "contract",
 		Usage: "deploy, instantiate, call and query contracts",
 		Subcommands: []*cli.Command{
+			buildCommand(),
 			{
 				Name: "deploy", Usage: "store a WebAssembly module", ArgsUsage: "FILE.wasm",
-				Description: "   plinth contract deploy --from dev0 --gas 20000000000 counter.wasm",
+				Description: "   plinth contract deploy --from dev0 counter.wasm",
 				Flags:       txFlags(),
 				Action: func(c *cli.Context) error {
 					code, err := os.ReadFile(c.Args().First())
@@ -140,6 +143,33 @@ func contractCommand() *cli.Command {
 				},
 			},
 			{
+				Name: "migrate", Usage: "move a contract to other stored code (its admin only); the new code's migrate export runs",
+				ArgsUsage:   "ADDRESS CODE_HASH [INPUT]",
+				Description: "   plinth contract migrate --from dev0 plinth1… 9f86d08…  '{}'",
+				Flags:       txFlags(hexFlag),
+				Action: func(c *cli.Context) error {
+					a, err := address.Parse(c.Args().Get(0))
+					if err != nil {
+						return err
+					}
+					h, err := hex.DecodeString(c.Args().Get(1))
+					if err != nil || len(h) != 32 {
+						return fmt.Errorf("code hash %q: want 64 hex digits", c.Args().Get(1))
+					}
+					in, err := input(c, c.Args().Get(2))
+					if err != nil {
+						return err
+					}
+					s, err := send(c, tx.Migrate{Contract: a, CodeHash: [32]byte(h), Input: in})
+					if err != nil {
+						return err
+					}
+					ret, _ := hex.DecodeString(s.Return)
+					s.Result = result(ret)
+					return report(c, s, "")
+				},
+			},
+			{
 				Name: "show", Usage: "a contract's code hash, admin, label and balance", ArgsUsage: "ADDRESS", Flags: clientFlags,
 				Action: func(c *cli.Context) error {
 					a, err := address.Parse(c.Args().First())
@@ -155,6 +185,66 @@ func contractCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// buildCommand wraps contracts/build: the standard Go toolchain with the
+// flags that make a contract's bytes reproducible.
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name: "build", Usage: "compile a Go contract to WebAssembly, reproducibly", ArgsUsage: "DIR [-o FILE.wasm]",
+		Description: "Runs go build with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared -trimpath -ldflags=-buildid= -buildvcs=false:\n" +
+			"   the same source and Go version give the same bytes, so anyone can check a deployed code hash.\n\n" +
+			"   plinth contract build ./contracts/examples/counter -o counter.wasm",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "o", Usage: "the module to write (default: DIR's name + .wasm, here)"},
+			outputFlag,
+		},
+		Action: func(c *cli.Context) error {
+			dir, out, err := buildArgs(c.Args().Slice(), c.String("o"))
+			if err != nil {
+				return err
+			}
+			r, err := build.Build(c.Context, dir, out)
+			if err != nil {
+				return cli.Exit(err.Error(), 1)
+			}
+			res := struct {
+				*build.Result
+				CodeHash string `json:"code_hash"`
+			}{r, hex.EncodeToString(r.CodeHash[:])}
+			return emit(c, res, fmt.Sprintf("%s: %d bytes, code hash %s (%s)", r.Path, r.Bytes, res.CodeHash, r.GoVersion))
+		},
+	}
+}
+
+// buildArgs reads DIR and the output file. urfave/cli stops reading
+// flags at the first argument, so "build DIR -o FILE" (the natural order)
+// is read here.
+func buildArgs(args []string, out string) (dir, file string, err error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		if a := args[i]; a == "-o" || a == "--o" {
+			if i+1 == len(args) {
+				return "", "", fmt.Errorf("%s needs a file name", a)
+			}
+			out = args[i+1]
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	if len(rest) != 1 {
+		return "", "", fmt.Errorf("want one contract directory, got %d arguments", len(rest))
+	}
+	dir = rest[0]
+	if out == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return "", "", err
+		}
+		out = filepath.Base(abs) + ".wasm"
+	}
+	return dir, out, nil
 }
 
 // result is a contract's return value for printing: JSON as JSON, other

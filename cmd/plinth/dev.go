@@ -77,7 +77,9 @@ func runDev(c *cli.Context) error {
 	proposer := address.FromPublicKey(keys[0].Public().(ed25519.PublicKey))
 	n, err := node.Open(ctx, node.Config{
 		Home: home, Genesis: g, API: apiCfg, BlockTime: c.Duration("block-time"), Proposer: proposer,
-		QueryGasCap: 10_000_000_000, Logger: log,
+		// A dev chain simulates anything a block could hold, deploys of
+		// Go contracts included, so that gas estimation covers them.
+		QueryGasCap: g.Params.MaxBlockGas, Logger: log,
 		NewPool: func(st node.HeadState) node.Pool { return mempool.New(mempool.DefaultConfig(), st, log) },
 		Now:     func() uint64 { return uint64(time.Now().UnixMilli()) },
 	})

@@ -12,7 +12,7 @@ import (
 
 var keystoreFlags = []cli.Flag{
 	&cli.StringFlag{Name: "keystore", Usage: "keystore directory (default ~/.plinth/keys)"},
-	&cli.StringFlag{Name: "output", Value: "text", Usage: "text, or json"},
+	outputFlag,
 }
 
 // passphrase comes from PLINTH_PASSPHRASE: never from a flag, where it

@@ -209,19 +209,7 @@ func TestDevChainEndToEnd(t *testing.T) {
 	// arguments (urfave/cli stops reading flags at the first argument).
 	run := func(path []string, args ...string) (map[string]any, error) {
 		t.Helper()
-		all := append(append(append([]string(nil), path...), "--node", d.api, "--output", "json"), args...)
-		cmd := exec.Command(bin, all...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return nil, fmt.Errorf("%v: %s", err, stderr.String())
-		}
-		var v map[string]any
-		if err := json.Unmarshal(out, &v); err != nil {
-			t.Fatalf("plinth %v printed %q", all, out)
-		}
-		return v, nil
+		return plinthJSON(t, bin, append(append(append([]string(nil), path...), "--node", d.api, "--output", "json"), args...)...)
 	}
 	// A live stream sees the next block.
 	stream, err := http.Get(d.api + "/v1/events")
@@ -262,35 +250,59 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if _, err := run([]string{"tx", "transfer"}, "--from", "nobody", "--to", "dev5", "--amount", "1", "--keystore", t.TempDir()); err == nil {
 		t.Fatal("a transfer from an unknown key succeeded")
 	}
-	// A contract through the CLI: the Go counter of runtime/chain.
-	wasm := filepath.Join("..", "..", "runtime", "chain", "testdata", "gocounter", "counter.wasm")
-	dep, err := run([]string{"contract", "deploy"}, "--from", "dev3", "--gas", "20000000000", wasm)
-	if err != nil || dep["status"] != "ok" || len(dep["code_hash"].(string)) != 64 {
-		t.Fatalf("contract deploy: %v %v", dep, err)
+	// A contract through the CLI: the SDK's counter example, built by the
+	// binary with the real toolchain, with gas estimated by simulation.
+	wasm := filepath.Join(t.TempDir(), "counter.wasm")
+	built, err := plinthJSON(t, bin, "contract", "build", "--output", "json", filepath.Join("..", "..", "contracts", "examples", "counter"), "-o", wasm)
+	if err != nil || len(built["code_hash"].(string)) != 64 {
+		t.Fatalf("contract build: %v %v", built, err)
 	}
-	inst, err := run([]string{"contract", "instantiate"}, "--from", "dev3", "--gas", "1000000000", "--label", "counter", "--admin", "dev3", dep["code_hash"].(string))
+	dep, err := run([]string{"contract", "deploy"}, "--from", "dev3", wasm)
+	if err != nil || dep["status"] != "ok" || dep["code_hash"] != built["code_hash"] {
+		t.Fatalf("contract deploy: %v %v (built %v)", dep, err, built["code_hash"])
+	}
+	inst, err := run([]string{"contract", "instantiate"}, "--from", "dev3", "--label", "counter", "--admin", "dev3", dep["code_hash"].(string))
 	if err != nil || inst["status"] != "ok" || !strings.HasPrefix(inst["address"].(string), "plinth1") {
 		t.Fatalf("contract instantiate: %v %v", inst, err)
 	}
+	counter := inst["address"].(string)
+	dev4, err := run([]string{"account"}, "dev4")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, from := range []string{"dev3", "dev4"} {
-		called, err := run([]string{"contract", "call"}, "--from", from, "--gas", "5000000", inst["address"].(string), "incr")
-		if want := fmt.Sprintf("0%d00000000000000", i+1); err != nil || called["result"] != want {
-			t.Fatalf("contract call by %s: %v %v, want result %s", from, called, err, want)
+		called, err := run([]string{"contract", "call"}, "--from", from, counter, "increment")
+		if err != nil || called["result"].(map[string]any)["count"] != float64(i+1) {
+			t.Fatalf("contract call by %s: %v %v, want count %d", from, called, err, i+1)
 		}
 	}
-	sim, err := run([]string{"contract", "call"}, "--from", "dev4", "--gas", "5000000", "--dry-run", inst["address"].(string), "incr")
-	if err != nil || sim["result"] != "0300000000000000" || sim["tx_hash"] != "" {
+	count := func() map[string]any {
+		t.Helper()
+		q, err := run([]string{"contract", "query"}, counter, "count")
+		if err != nil {
+			t.Fatalf("contract query: %v", err)
+		}
+		return q["result"].(map[string]any)
+	}
+	if r := count(); r["count"] != float64(2) || r["last_caller"] != dev4["address"] {
+		t.Fatalf("count after two calls: %v, want 2 by %v", r, dev4["address"])
+	}
+	sim, err := run([]string{"contract", "call"}, "--from", "dev3", "--dry-run", counter, "increment", "{}")
+	if err != nil || sim["result"].(map[string]any)["count"] != float64(3) || sim["tx_hash"] != "" {
 		t.Fatalf("a dry-run call: %v %v", sim, err)
 	}
-	if real, err := run([]string{"contract", "call"}, "--from", "dev4", "--gas", "5000000", inst["address"].(string), "incr"); err != nil || real["result"] != "0300000000000000" {
-		t.Fatalf("the call after a dry run: %v %v (the dry run must write nothing)", real, err)
+	if r := count(); r["count"] != float64(2) {
+		t.Fatalf("count after a dry run: %v (the dry run must write nothing)", r)
 	}
-	shownC, err := run([]string{"contract", "show"}, inst["address"].(string))
+	shownC, err := run([]string{"contract", "show"}, counter)
 	if err != nil || shownC["label"] != "counter" || shownC["code_hash"] != dep["code_hash"] {
 		t.Fatalf("contract show: %v %v", shownC, err)
 	}
-	if q, err := run([]string{"contract", "query"}, inst["address"].(string), "incr"); err == nil {
+	if q, err := run([]string{"contract", "query"}, counter, "increment"); err == nil {
 		t.Fatalf("a query that writes succeeded: %v", q)
+	}
+	if bad, err := run([]string{"contract", "call"}, "--from", "dev3", counter, "increment", "[1,"); err == nil || !strings.Contains(err.Error(), "bad input") {
+		t.Fatalf("a call with malformed JSON: %v %v", bad, err)
 	}
 	resp, err := http.Get(d.api + "/metrics")
 	if err != nil {
@@ -298,7 +310,7 @@ func TestDevChainEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 9", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 8", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}
@@ -319,9 +331,30 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if d.get(t, "/v1/accounts/"+to.String(), &acc); acc["balance"] != "1234" {
 		t.Fatalf("recipient after a restart: %v", acc)
 	}
+	if r := count(); r["count"] != float64(2) || r["last_caller"] != dev4["address"] {
+		t.Fatalf("count after a restart: %v", r)
+	}
 	res = d.submit(t, keys[1], 1, tx.Transfer{To: to, Amount: canon.NewU256(1)})
 	if h := res["height"].(float64); uint64(h) <= uint64(st["height"].(float64)) {
 		t.Fatalf("the resumed chain put a tx at height %v, not after %v", h, st["height"])
 	}
 	d.stop(t)
+}
+
+// plinthJSON runs the binary with args and decodes the one JSON object it
+// prints; a non-zero exit is an error carrying its stderr.
+func plinthJSON(t *testing.T, bin string, all ...string) (map[string]any, error) {
+	t.Helper()
+	cmd := exec.Command(bin, all...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("plinth %v printed %q", all, out)
+	}
+	return v, nil
 }
