@@ -16,7 +16,8 @@ import (
 
 // readerWat: latest(device ‖ kind) returns the device's latest
 // attestation of that kind; check(attestation) returns attestation_check's
-// code as a u32.
+// code as a u32; history(device ‖ limit u32) returns attestation_history
+// over every sequence number.
 const readerWat = `(module
 	(import "plinth" "input" (func $input (param i32)))
 	(import "plinth" "register_len" (func $register_len (param i32) (result i64)))
@@ -24,7 +25,14 @@ const readerWat = `(module
 	(import "plinth" "value_return" (func $value_return (param i32 i32)))
 	(import "plinth" "attestation_latest" (func $attestation_latest (param i32 i32 i32 i32) (result i32)))
 	(import "plinth" "attestation_check" (func $attestation_check (param i32 i32) (result i32)))
+	(import "plinth" "attestation_history" (func $attestation_history (param i32 i64 i64 i32 i32) (result i32)))
 	(memory 1 1)
+	(func (export "history")
+		(call $input (i32.const 0))
+		(call $read_register (i32.const 0) (i32.const 0))
+		(drop (call $attestation_history (i32.const 0) (i64.const 0) (i64.const -1) (i32.load (i32.const 20)) (i32.const 1)))
+		(call $read_register (i32.const 1) (i32.const 1000))
+		(call $value_return (i32.const 1000) (i32.wrap_i64 (call $register_len (i32.const 1)))))
 	(func (export "latest")
 		(call $input (i32.const 0))
 		(call $read_register (i32.const 0) (i32.const 0))
@@ -115,8 +123,19 @@ func TestDevices(t *testing.T) {
 		tx.Call{Contract: reader, Method: "latest", Input: append(append([]byte(nil), meter[:]...), "energy"...)},
 		tx.Call{Contract: reader, Method: "check", Input: fresh},
 		tx.Call{Contract: reader, Method: "check", Input: replay},
+		tx.Call{Contract: reader, Method: "history", Input: binary.LittleEndian.AppendUint32(append([]byte(nil), meter[:]...), 2)},
+		// A limit of 0 reads nothing (and is charged for nothing).
+		tx.Call{Contract: reader, Method: "history", Input: binary.LittleEndian.AppendUint32(append([]byte(nil), meter[:]...), 0)},
 	)
-	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK)
+	wantCodes(t, rs, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK, runtime.CodeOK)
+	var hist []device.Attestation
+	if err := canon.Unmarshal(rs[5].Return, &hist); err != nil || len(hist) != 2 || hist[0].Seq >= hist[1].Seq {
+		t.Fatalf("history limited to 2: %+v (%v)", hist, err)
+	}
+	var none []device.Attestation
+	if err := canon.Unmarshal(rs[6].Return, &none); err != nil || len(none) != 0 {
+		t.Fatalf("history limited to 0: %d entries (%v)", len(none), err)
+	}
 	var latest device.Attestation
 	if err := canon.Unmarshal(rs[2].Return, &latest); err != nil || latest.Seq != 5 || latest.Device != meter {
 		t.Fatalf("the contract read %+v (%v)", latest, err)
