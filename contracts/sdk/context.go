@@ -126,9 +126,11 @@ func jsonCall[Out any](in any, call func([]byte) ([]byte, error)) (Out, error) {
 }
 
 // Dispatch queues a call of contract's method that runs after this call
-// returns, with this contract as its caller; if it fails, the whole
-// transaction fails. This is how a contract acts on itself or on a
-// contract that may call it back, without re-entry.
+// returns, with this contract as its caller. This call and the calls it
+// dispatched succeed or fail as one: if a dispatched call fails, so does
+// this one (and the transaction, if this is its own call). This is how a
+// contract acts on itself or on a contract that may call it back, without
+// re-entry.
 func (c *Context) Dispatch(contract Address, method string, input []byte, funds Amount) {
 	c.host.Dispatch(contract, method, input, funds)
 }

@@ -22,7 +22,7 @@ type Host interface {
 	StorageRemove(key []byte) (removed bool)
 	// StorageRange returns up to limit entries whose keys start with
 	// prefix and sort after start (before it, reverse), in order;
-	// values are nil when keysOnly.
+	// values are empty when keysOnly.
 	StorageRange(prefix, start []byte, limit uint32, reverse, keysOnly bool) []Entry
 
 	Caller() Address
@@ -45,7 +45,7 @@ type Host interface {
 	// Query is Call, read-only and without funds.
 	Query(contract Address, method string, input []byte) (code uint32, out []byte)
 	// Dispatch queues a call that runs after this one returns; its
-	// failure fails the transaction.
+	// failure fails this call.
 	Dispatch(contract Address, method string, input []byte, funds Amount)
 	DispatchMigrate(contract Address, codeHash [32]byte, input []byte)
 	// UpdateAdmin and ClearAdmin change the admin of a contract this one

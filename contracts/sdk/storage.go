@@ -18,6 +18,15 @@ func namespace(name string) []byte {
 	return append([]byte{byte(len(name))}, name...)
 }
 
+// storageName is the Item's or Map's name a stored key starts with, for
+// messages (the rest of the key may be binary).
+func storageName(key []byte) string {
+	if len(key) == 0 || int(key[0]) >= len(key) {
+		return "storage"
+	}
+	return string(key[1 : 1+int(key[0])])
+}
+
 // Item is one value of type T in the contract's storage.
 type Item[T any] struct{ key []byte }
 
@@ -102,11 +111,11 @@ func (m Map[K, V]) Scan(ctx *Context, s Scan[K]) iter.Seq2[K, V] {
 			for _, e := range entries {
 				k, ok := decodeKey[K](e.Key[len(m.prefix):])
 				if !ok {
-					ctx.Abort("sdk: a malformed key in map " + string(m.prefix[1:]))
+					ctx.Abort("sdk: a malformed key in " + storageName(m.prefix))
 				}
 				var v V
 				if err := json.Unmarshal(e.Value, &v); err != nil {
-					ctx.Abort("sdk: a malformed value in map " + string(m.prefix[1:]) + ": " + err.Error())
+					ctx.Abort("sdk: a malformed value in " + storageName(m.prefix) + ": " + err.Error())
 				}
 				if !yield(k, v) {
 					return
@@ -179,7 +188,7 @@ func load[T any](ctx *Context, key []byte) (T, bool) {
 		return v, false
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		ctx.Abort("sdk: a malformed value under " + string(key[1:]) + ": " + err.Error())
+		ctx.Abort("sdk: a malformed value in " + storageName(key) + ": " + err.Error())
 	}
 	return v, true
 }
@@ -188,7 +197,7 @@ func save[T any](ctx *Context, key []byte, v T) {
 	ctx.writable()
 	b, err := json.Marshal(v)
 	if err != nil {
-		ctx.Abort("sdk: encode a value for " + string(key[1:]) + ": " + err.Error())
+		ctx.Abort("sdk: encode a value for " + storageName(key) + ": " + err.Error())
 	}
 	ctx.host.StorageWrite(key, b)
 }
