@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/plinthchain/plinth/node/api"
+	"github.com/plinthchain/plinth/node/mempool"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
@@ -37,6 +38,9 @@ func (n *Node) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
 	h, err := n.pool.Add(raw)
 	if errors.Is(err, errState) {
 		return [32]byte{}, err // the node's failure, not the request's: 500
+	}
+	if errors.Is(err, mempool.ErrPoolFull) {
+		return [32]byte{}, fmt.Errorf("%w: %w", api.ErrBusy, err)
 	}
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)

@@ -8,15 +8,19 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/plinthchain/plinth/contracts/build"
 	"github.com/plinthchain/plinth/node"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/client"
@@ -25,23 +29,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/tx"
-	"github.com/plinthchain/plinth/vm/vmtest"
 )
-
-// counterWat: incr reads, adds one, writes and returns a u64.
-const counterWat = `(module
-	(import "plinth" "storage_read" (func $storage_read (param i32 i32 i32) (result i32)))
-	(import "plinth" "read_register" (func $read_register (param i32 i32)))
-	(import "plinth" "storage_write" (func $storage_write (param i32 i32 i32 i32) (result i32)))
-	(import "plinth" "value_return" (func $value_return (param i32 i32)))
-	(memory 1 1)
-	(data (i32.const 0) "n")
-	(func (export "incr")
-		(if (call $storage_read (i32.const 0) (i32.const 1) (i32.const 0))
-			(then (call $read_register (i32.const 0) (i32.const 100))))
-		(i64.store (i32.const 100) (i64.add (i64.load (i32.const 100)) (i64.const 1)))
-		(drop (call $storage_write (i32.const 0) (i32.const 1) (i32.const 100) (i32.const 8)))
-		(call $value_return (i32.const 100) (i32.const 8))))`
 
 func key(i int) ed25519.PrivateKey {
 	seed := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("bench"), uint64(i)))
@@ -101,13 +89,19 @@ func BenchmarkDevChainLoad(b *testing.B) {
 	_, url := startNode(b, clients+1, time.Second)
 	cl := client.New(url)
 	ctx := context.Background()
-	code, err := vmtest.Wat(counterWat)
+	// The counter example, built as `plinth contract build` builds it.
+	wasm := filepath.Join(b.TempDir(), "counter.wasm")
+	built, err := build.Build(ctx, filepath.Join("..", "contracts", "examples", "counter"), wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	code, err := os.ReadFile(wasm)
 	if err != nil {
 		b.Fatal(err)
 	}
 	deployer := clients
-	for i, body := range []tx.Body{tx.Deploy{Code: code}, tx.Instantiate{CodeHash: sha256.Sum256(code)}} {
-		h, err := cl.Submit(ctx, sign(b, deployer, uint64(i), body, 1_000_000_000))
+	for i, body := range []tx.Body{tx.Deploy{Code: code}, tx.Instantiate{CodeHash: built.CodeHash}} {
+		h, err := cl.Submit(ctx, sign(b, deployer, uint64(i), body, 50_000_000_000))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -121,7 +115,7 @@ func BenchmarkDevChainLoad(b *testing.B) {
 		txs := make([][][]byte, clients)
 		for c := range txs {
 			for k := 0; k < perClient; k++ {
-				txs[c] = append(txs[c], sign(b, c, uint64(n*perClient+k), tx.Call{Contract: counter, Method: "incr"}, 2_000_000))
+				txs[c] = append(txs[c], sign(b, c, uint64(n*perClient+k), tx.Call{Contract: counter, Method: "increment"}, 2_000_000))
 			}
 		}
 		// Inclusion times come from the event stream.
@@ -171,15 +165,27 @@ func BenchmarkDevChainLoad(b *testing.B) {
 			go func(c int) {
 				defer wg.Done()
 				for _, raw := range txs[c] {
-					at := time.Now()
-					h, err := cl.Submit(ctx, raw)
-					if err != nil {
-						b.Error(err)
-						return
-					}
+					// Recorded before submitting: the block may be
+					// streamed before Submit returns.
+					h := tx.Hash(raw)
 					mu.Lock()
-					submitted[hex.EncodeToString(h[:])] = at
+					submitted[hex.EncodeToString(h[:])] = time.Now()
 					mu.Unlock()
+					// A full mempool answers 503: back off and resend,
+					// as a real client would.
+					for {
+						_, err := cl.Submit(ctx, raw)
+						var e *client.Error
+						if errors.As(err, &e) && e.Status == http.StatusServiceUnavailable {
+							time.Sleep(50 * time.Millisecond)
+							continue
+						}
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						break
+					}
 				}
 			}(c)
 		}
@@ -187,7 +193,8 @@ func BenchmarkDevChainLoad(b *testing.B) {
 		select {
 		case <-included:
 		case <-time.After(5 * time.Minute): // a hang guard
-			b.Fatal("not every call was included")
+			mu.Lock()
+			b.Fatalf("%d of %d calls were included", len(latencies), clients*perClient)
 		}
 		elapsed := time.Since(start)
 		b.StopTimer()

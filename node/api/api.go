@@ -43,6 +43,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrBadRequest: 400 (a refused transaction, a failed query).
 	ErrBadRequest = errors.New("bad request")
+	// ErrBusy: 503 with Retry-After, a request the node cannot take now
+	// but may shortly (a full mempool): a client should back off and
+	// send it again, not give up on it.
+	ErrBusy = errors.New("node busy, try again")
 )
 
 // Status is the chain's state.
@@ -418,6 +422,9 @@ func reply(w http.ResponseWriter, v any, err error) {
 		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, ErrBadRequest):
 		writeError(w, http.StatusBadRequest, err)
+	case errors.Is(err, ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, err)
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusGatewayTimeout, err)
 	default:

@@ -34,6 +34,9 @@ func (f *fakeBackend) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) 
 	if raw[0] == 0xff {
 		return [32]byte{}, fmt.Errorf("%w: nonce too low", ErrBadRequest)
 	}
+	if raw[0] == 0xfe {
+		return [32]byte{}, fmt.Errorf("%w: mempool: full", ErrBusy)
+	}
 	return [32]byte{1}, nil
 }
 func (f *fakeBackend) Tx(_ context.Context, h [32]byte) (TxResult, error) {
@@ -101,6 +104,7 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/v1/status", "", 200, `"height":7`},
 		{"POST", "/v1/txs", `{"tx":"0a0b"}`, 202, `"tx_hash":"01`},
 		{"POST", "/v1/txs", `{"tx":"ff"}`, 400, `nonce too low`},
+		{"POST", "/v1/txs", `{"tx":"fe"}`, 503, `mempool: full`},
 		{"POST", "/v1/txs", `{"tx":"zz"}`, 400, `not hex`},
 		{"POST", "/v1/txs", `{}`, 400, `"tx\" is missing`},
 		{"POST", "/v1/txs", `{"tx":"0a","extra":1}`, 400, `unknown field`},
@@ -132,6 +136,9 @@ func TestRoutes(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader(c.body)))
 		if rec.Code != c.code || !strings.Contains(rec.Body.String(), c.want) {
 			t.Errorf("%s %s %s: %d %s, want %d containing %q", c.method, c.path, c.body, rec.Code, rec.Body, c.code, c.want)
+		}
+		if retry := rec.Header().Get("Retry-After"); (c.code == 503) != (retry == "1") {
+			t.Errorf("%s %s %s: Retry-After %q with %d", c.method, c.path, c.body, retry, rec.Code)
 		}
 	}
 }
