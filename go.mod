@@ -6,6 +6,7 @@ toolchain go1.26.8
 
 require (
 	filippo.io/edwards25519 v1.2.0
+	github.com/BurntSushi/toml v1.5.0
 	github.com/btcsuite/btcd/btcutil v1.1.6
 	github.com/cockroachdb/datadriven v1.0.3
 	github.com/cockroachdb/pebble/v2 v2.1.7

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -10,9 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -70,25 +67,16 @@ func runDev(c *cli.Context) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	apiCfg := api.DefaultConfig()
 	apiCfg.Addr = c.String("api")
-	proposer := address.FromPublicKey(keys[0].Public().(ed25519.PublicKey))
-	n, err := node.Open(ctx, node.Config{
-		Home: home, Genesis: g, API: apiCfg, BlockTime: c.Duration("block-time"), Proposer: proposer,
+	return serve(c, node.Config{
+		Home: home, Genesis: g, API: apiCfg, BlockTime: c.Duration("block-time"),
+		Proposer: address.FromPublicKey(keys[0].Public().(ed25519.PublicKey)),
 		// A dev chain simulates anything a block could hold, deploys of
 		// Go contracts included, so that gas estimation covers them.
 		QueryGasCap: g.Params.MaxBlockGas, Logger: log,
 		NewPool: func(st node.HeadState) node.Pool { return mempool.New(mempool.DefaultConfig(), st, log) },
-		Now:     func() uint64 { return uint64(time.Now().UnixMilli()) },
-	})
-	if err != nil {
-		return err
-	}
-	defer n.Close(context.WithoutCancel(ctx))
-	printDevKeys(c.App.Writer, home, apiCfg.Addr, keys)
-	return n.Run(ctx)
+	}, func(*node.Node) { printDevKeys(c.App.Writer, home, apiCfg.Addr, keys) })
 }
 
 // devGenesis reads the dev chain's genesis from path, or writes a new one:

@@ -26,6 +26,8 @@ func newApp() *cli.App {
 		Version: version,
 		Commands: []*cli.Command{
 			devCommand(),
+			initCommand(),
+			nodeCommand(),
 			statusCommand(),
 			accountCommand(),
 			blockCommand(),

@@ -57,7 +57,14 @@ type devNode struct {
 
 func startDev(t *testing.T, bin, home, apiAddr string) *devNode {
 	t.Helper()
-	cmd := exec.Command(bin, "dev", "--home", home, "--api", apiAddr, "--block-time", "0")
+	return startProcess(t, apiAddr, bin, "dev", "--home", home, "--api", apiAddr, "--block-time", "0")
+}
+
+// startProcess runs the binary with args and waits until its API on
+// apiAddr answers.
+func startProcess(t *testing.T, apiAddr, bin string, args ...string) *devNode {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -74,7 +81,7 @@ func startDev(t *testing.T, bin, home, apiAddr string) *devNode {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("plinth dev never served its API:\n%s", out.String())
+			t.Fatalf("plinth %v never served its API:\n%s", args, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -87,7 +94,7 @@ func (d *devNode) stop(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := d.cmd.Wait(); err != nil {
-		t.Fatalf("plinth dev did not exit cleanly: %v\n%s", err, d.output.String())
+		t.Fatalf("plinth did not exit cleanly: %v\n%s", err, d.output.String())
 	}
 }
 
@@ -345,7 +352,14 @@ func TestDevChainEndToEnd(t *testing.T) {
 // prints; a non-zero exit is an error carrying its stderr.
 func plinthJSON(t *testing.T, bin string, all ...string) (map[string]any, error) {
 	t.Helper()
+	return plinthJSONEnv(t, bin, nil, all...)
+}
+
+// plinthJSONEnv is plinthJSON with env added to the environment.
+func plinthJSONEnv(t *testing.T, bin string, env []string, all ...string) (map[string]any, error) {
+	t.Helper()
 	cmd := exec.Command(bin, all...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
