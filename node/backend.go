@@ -22,7 +22,9 @@ import (
 var _ api.Backend = (*Node)(nil)
 
 // Subscribe implements api.Streamer.
-func (n *Node) Subscribe() (<-chan api.StreamEvent, func()) { return n.hub.subscribe() }
+func (n *Node) Subscribe(f api.StreamFilter) (<-chan []api.StreamEvent, func()) {
+	return n.hub.subscribe(f)
+}
 
 // Status implements api.Backend.
 func (n *Node) Status(context.Context) (api.Status, error) {

@@ -10,51 +10,62 @@ import (
 	"github.com/plinthchain/plinth/runtime/tx"
 )
 
-// hub fans committed blocks and contract events out to API streams. A
-// subscriber that falls subscriberBuffer events behind is dropped (its
+// hub fans committed blocks and contract events out to API streams,
+// each subscriber getting what its filter selects, one batch per block.
+// A subscriber that falls subscriberBlocks blocks behind is dropped (its
 // channel closed; the client reconnects): block production never waits
 // on a slow reader.
 type hub struct {
 	mu   sync.Mutex
-	subs map[int]chan api.StreamEvent
+	subs map[int]*subscriber
 	next int
 }
 
-const subscriberBuffer = 1024
+type subscriber struct {
+	filter api.StreamFilter
+	ch     chan []api.StreamEvent
+}
 
-func newHub() *hub { return &hub{subs: map[int]chan api.StreamEvent{}} }
+const subscriberBlocks = 64
 
-func (h *hub) subscribe() (<-chan api.StreamEvent, func()) {
+func newHub() *hub { return &hub{subs: map[int]*subscriber{}} }
+
+func (h *hub) subscribe(f api.StreamFilter) (<-chan []api.StreamEvent, func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	id := h.next
 	h.next++
-	ch := make(chan api.StreamEvent, subscriberBuffer)
-	h.subs[id] = ch
-	return ch, func() {
+	s := &subscriber{filter: f, ch: make(chan []api.StreamEvent, subscriberBlocks)}
+	h.subs[id] = s
+	return s.ch, func() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if c, ok := h.subs[id]; ok {
+		if s, ok := h.subs[id]; ok {
 			delete(h.subs, id)
-			close(c)
+			close(s.ch)
 		}
 	}
 }
 
+// publish hands one block's events to every subscriber, filtered.
 func (h *hub) publish(evs []api.StreamEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for id, ch := range h.subs {
+	for id, s := range h.subs {
+		var batch []api.StreamEvent
 		for _, ev := range evs {
-			select {
-			case ch <- ev:
-			default:
-				delete(h.subs, id)
-				close(ch)
+			if s.filter.Match(ev) {
+				batch = append(batch, ev)
 			}
-			if _, ok := h.subs[id]; !ok {
-				break
-			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		select {
+		case s.ch <- batch:
+		default:
+			delete(h.subs, id)
+			close(s.ch)
 		}
 	}
 }

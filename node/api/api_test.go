@@ -181,11 +181,17 @@ type streamBackend struct {
 	events []StreamEvent
 }
 
-func (s *streamBackend) Subscribe() (<-chan StreamEvent, func()) {
-	ch := make(chan StreamEvent, len(s.events))
+// Subscribe sends the events matching f as one block's batch, then
+// closes the channel as a hub does to a subscriber that fell behind.
+func (s *streamBackend) Subscribe(f StreamFilter) (<-chan []StreamEvent, func()) {
+	ch := make(chan []StreamEvent, 1)
+	var batch []StreamEvent
 	for _, e := range s.events {
-		ch <- e
+		if f.Match(e) {
+			batch = append(batch, e)
+		}
 	}
+	ch <- batch
 	close(ch)
 	return ch, func() {}
 }
@@ -214,10 +220,22 @@ func TestStream(t *testing.T) {
 		t.Fatalf("unfiltered stream:\n%s", all)
 	}
 	one := get("?contract=" + c1.String() + "&type=counted")
-	if strings.Count(one, "event: ") != 1 || !strings.Contains(one, `"type":"counted"`) || !strings.Contains(one, c1.String()) {
+	if strings.Count(one, "event: contract_event") != 1 || !strings.Contains(one, `"type":"counted"`) || !strings.Contains(one, c1.String()) {
 		t.Fatalf("filtered stream:\n%s", one)
 	}
-	if code, _ := do(t, h, "GET", "/v1/events?contract=nope", ""); code != 400 {
-		t.Fatalf("a bad contract filter: %d", code)
+	blocks := get("?kind=block")
+	if strings.Count(blocks, "event: block\n") != 1 || strings.Contains(blocks, "contract_event") {
+		t.Fatalf("blocks only:\n%s", blocks)
+	}
+	if events := get("?kind=contract_event"); strings.Count(events, "event: contract_event\n") != 3 || strings.Contains(events, "event: block") {
+		t.Fatalf("contract events only:\n%s", events)
+	}
+	if !strings.HasSuffix(all, "event: dropped\ndata: {\"error\": \"the stream fell too far behind; reconnect\"}\n\n") {
+		t.Fatalf("a closed subscription does not say it was dropped:\n%s", all)
+	}
+	for _, q := range []string{"?contract=nope", "?kind=blocks", "?kind=block&type=counted"} {
+		if code, _ := do(t, h, "GET", "/v1/events"+q, ""); code != 400 {
+			t.Fatalf("%s: %d, want 400", q, code)
+		}
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/plinthchain/plinth/contracts/build"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
@@ -19,9 +21,10 @@ import (
 //   - transfer: 10,000 native transfers from 10,000 distinct senders,
 //     verified, executed, the state root checked and the block committed
 //     to a real Pebble store.
-//   - call-tiny, call-go: 10,000 signed calls, from 10,000 senders, of a
-//     counter's incr (a storage read and write) written in WAT and in Go
-//     (testdata/gocounter), committed.
+//   - call-tiny, call-go, call-sdk: 10,000 signed calls, from 10,000
+//     senders, of a counter's increment (a storage read and write) written
+//     in WAT, in Go on the raw ABI (testdata/gocounter), and with the SDK
+//     (contracts/examples/counter: JSON, two items, an event), committed.
 //
 // Each reports tx/s; docs/benchmarks.md has the figures (target: transfer
 // at least half of verify-only).
@@ -83,17 +86,25 @@ func BenchmarkApplyBlock(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The SDK's counter example, as plinth contract build makes it.
+	sdkWasm := filepath.Join(b.TempDir(), "counter.wasm")
+	if _, err := build.Build(context.Background(), filepath.Join("..", "..", "contracts", "examples", "counter"), sdkWasm); err != nil {
+		b.Fatal(err)
+	}
+	sdkcode, err := os.ReadFile(sdkWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
-		name string
-		code []byte
-		init []byte
-	}{{"call-tiny", tiny, le64(0)}, {"call-go", gocode, nil}} {
+		name, method string
+		code, init   []byte
+	}{{"call-tiny", "incr", tiny, le64(0)}, {"call-go", "incr", gocode, nil}, {"call-sdk", "increment", sdkcode, nil}} {
 		b.Run(bc.name, func(b *testing.B) {
 			c, s := openChain(b, b.TempDir(), net.genesis)
 			defer s.Close()
 			deployer := perBlock
 			setup := [][]byte{
-				signGas(b, net, deployer, 0, tx.Deploy{Code: bc.code}, 20_000_000_000),
+				signGas(b, net, deployer, 0, tx.Deploy{Code: bc.code}, 50_000_000_000),
 				signGas(b, net, deployer, 1, tx.Instantiate{CodeHash: sha256.Sum256(bc.code), Init: bc.init}, 1_000_000_000),
 			}
 			head, _ := c.Head()
@@ -107,7 +118,7 @@ func BenchmarkApplyBlock(b *testing.B) {
 				b.StopTimer()
 				txs := make([][]byte, perBlock)
 				for i := range txs {
-					txs[i] = signGas(b, net, i, uint64(n), tx.Call{Contract: contract, Method: "incr"}, 5_000_000)
+					txs[i] = signGas(b, net, i, uint64(n), tx.Call{Contract: contract, Method: bc.method}, 5_000_000)
 				}
 				head, _ := c.Head()
 				b.StartTimer()
