@@ -34,6 +34,7 @@ func newApp() *cli.App {
 			txCommand(),
 			keysCommand(),
 			contractCommand(),
+			deviceCommand(),
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -161,4 +162,45 @@ func (c *Client) Query(ctx context.Context, req api.QueryRequest) (api.QueryResu
 func (c *Client) Simulate(ctx context.Context, req api.SimulateRequest) (api.SimulateResult, error) {
 	var r api.SimulateResult
 	return r, c.do(ctx, "POST", "/v1/simulate", req, &r)
+}
+
+// Device returns a registered device (ErrNotFound if its id is not
+// registered; a revoked device is returned, marked revoked).
+func (c *Client) Device(ctx context.Context, id [20]byte) (api.Device, error) {
+	var d api.Device
+	return d, c.do(ctx, "GET", "/v1/devices/"+hex.EncodeToString(id[:]), nil, &d)
+}
+
+// LatestAttestation returns a device's attestation of kind with the
+// highest seq (ErrNotFound if it has none of that kind).
+func (c *Client) LatestAttestation(ctx context.Context, id [20]byte, kind string) (api.Attestation, error) {
+	if kind == "" {
+		return api.Attestation{}, errors.New("client: latest attestation: no kind")
+	}
+	var as []api.Attestation
+	if err := c.do(ctx, "GET", "/v1/devices/"+hex.EncodeToString(id[:])+"/attestations?kind="+url.QueryEscape(kind), nil, &as); err != nil {
+		return api.Attestation{}, err
+	}
+	if len(as) != 1 {
+		return api.Attestation{}, fmt.Errorf("client: latest attestation: the node answered %d attestations, want 1", len(as))
+	}
+	return as[0], nil
+}
+
+// MaxHistory is the most attestations one history request returns.
+const MaxHistory = 256
+
+// Attestations returns a device's kept history with fromSeq <= seq <=
+// toSeq, ascending by seq, at most limit (1 to MaxHistory) of them. An
+// unknown device has an empty history.
+func (c *Client) Attestations(ctx context.Context, id [20]byte, fromSeq, toSeq uint64, limit int) ([]api.Attestation, error) {
+	if limit < 1 || limit > MaxHistory {
+		return nil, fmt.Errorf("client: attestations: limit %d, want 1 to %d", limit, MaxHistory)
+	}
+	q := url.Values{}
+	q.Set("from", fmt.Sprint(fromSeq))
+	q.Set("to", fmt.Sprint(toSeq))
+	q.Set("limit", fmt.Sprint(limit))
+	var as []api.Attestation
+	return as, c.do(ctx, "GET", "/v1/devices/"+hex.EncodeToString(id[:])+"/attestations?"+q.Encode(), nil, &as)
 }
