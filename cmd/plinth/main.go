@@ -28,6 +28,7 @@ func newApp() *cli.App {
 			devCommand(),
 			initCommand(),
 			nodeCommand(),
+			simulateCommand(),
 			statusCommand(),
 			accountCommand(),
 			blockCommand(),

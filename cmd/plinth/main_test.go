@@ -298,8 +298,14 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if err != nil || sim["result"].(map[string]any)["count"] != float64(3) || sim["tx_hash"] != "" {
 		t.Fatalf("a dry-run call: %v %v", sim, err)
 	}
+	if simulated, err := run([]string{"simulate", "contract", "call"}, "--from", "dev4", counter, "increment"); err != nil || simulated["result"].(map[string]any)["count"] != float64(3) || simulated["tx_hash"] != "" {
+		t.Fatalf("plinth simulate contract call: %v %v", simulated, err)
+	}
+	if _, err := run([]string{"simulate", "status"}); err == nil || !strings.Contains(err.Error(), "not a transaction command") {
+		t.Fatalf("simulate of a query command: %v", err)
+	}
 	if r := count(); r["count"] != float64(2) {
-		t.Fatalf("count after a dry run: %v (the dry run must write nothing)", r)
+		t.Fatalf("count after dry runs: %v (a dry run must write nothing)", r)
 	}
 	shownC, err := run([]string{"contract", "show"}, counter)
 	if err != nil || shownC["label"] != "counter" || shownC["code_hash"] != dep["code_hash"] {
