@@ -33,6 +33,7 @@ var clientFlags = []cli.Flag{
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name: "status", Usage: "the chain's height, latest block and chain id", Flags: clientFlags,
+		Description: "   plinth status\n   plinth status --node http://10.0.0.5:8680 --output json",
 		Action: func(c *cli.Context) error {
 			s, err := client.New(c.String("node")).Status(c.Context)
 			if err != nil {
@@ -46,6 +47,7 @@ func statusCommand() *cli.Command {
 func accountCommand() *cli.Command {
 	return &cli.Command{
 		Name: "account", Usage: "an account's balance and nonce", ArgsUsage: "ADDRESS|KEY", Flags: clientFlags,
+		Description: "   plinth account dev2\n   plinth account plinth1…",
 		Action: func(c *cli.Context) error {
 			a, err := resolveAddress(c, c.Args().First())
 			if err != nil {
@@ -63,6 +65,7 @@ func accountCommand() *cli.Command {
 func blockCommand() *cli.Command {
 	return &cli.Command{
 		Name: "block", Usage: "a block by height, or the latest", ArgsUsage: "latest|HEIGHT", Flags: clientFlags,
+		Description: "   plinth block latest\n   plinth block --output json 42",
 		Action: func(c *cli.Context) error {
 			var h uint64
 			if arg := c.Args().First(); arg != "" && arg != "latest" {
@@ -83,6 +86,7 @@ func blockCommand() *cli.Command {
 func txCommand() *cli.Command {
 	return &cli.Command{
 		Name: "tx", Usage: "show an included transaction, or send one", ArgsUsage: "HASH", Flags: clientFlags,
+		Description: "   plinth tx 6ee5247e…   (the hash a transaction command printed)",
 		Action: func(c *cli.Context) error {
 			var h [32]byte
 			b, err := hex.DecodeString(c.Args().First())

@@ -58,6 +58,7 @@ func contractCommand() *cli.Command {
 			},
 			{
 				Name: "instantiate", Usage: "create a contract from stored code", ArgsUsage: "CODE_HASH [INIT]",
+				Description: "   plinth contract instantiate --from dev1 --label counter --admin dev1 9f86d08…\n   plinth contract instantiate --from dev1 --funds 1000 9f86d08… '{\"owner\": \"plinth1…\"}'",
 				Flags: txFlags(hexFlag, funds,
 					&cli.StringFlag{Name: "label", Usage: "a name for people"},
 					&cli.StringFlag{Name: "admin", Usage: "who may migrate it (an address or a dev key's name); none by default"}),
@@ -95,7 +96,8 @@ func contractCommand() *cli.Command {
 			},
 			{
 				Name: "call", Usage: "call a contract's method", ArgsUsage: "ADDRESS METHOD [INPUT]",
-				Flags: txFlags(hexFlag, funds),
+				Description: "   plinth contract call --from dev1 plinth1… increment\n   plinth contract call --from dev1 --funds 500 plinth1… deposit '{\"memo\": \"march\"}'",
+				Flags:       txFlags(hexFlag, funds),
 				Action: func(c *cli.Context) error {
 					a, err := address.Parse(c.Args().Get(0))
 					if err != nil {
@@ -120,7 +122,8 @@ func contractCommand() *cli.Command {
 			},
 			{
 				Name: "query", Usage: "call a method read-only", ArgsUsage: "ADDRESS METHOD [INPUT]",
-				Flags: append([]cli.Flag{hexFlag, &cli.Uint64Flag{Name: "gas", Usage: "gas cap (0: the node's)"}}, clientFlags...),
+				Description: "   plinth contract query plinth1… count\n   plinth contract query --output json plinth1… balance '{\"owner\": \"plinth1…\"}'",
+				Flags:       append([]cli.Flag{hexFlag, &cli.Uint64Flag{Name: "gas", Usage: "gas cap (0: the node's)"}}, clientFlags...),
 				Action: func(c *cli.Context) error {
 					a, err := address.Parse(c.Args().Get(0))
 					if err != nil {
@@ -171,6 +174,7 @@ func contractCommand() *cli.Command {
 			},
 			{
 				Name: "show", Usage: "a contract's code hash, admin, label and balance", ArgsUsage: "ADDRESS", Flags: clientFlags,
+				Description: "   plinth contract show plinth1…",
 				Action: func(c *cli.Context) error {
 					a, err := address.Parse(c.Args().First())
 					if err != nil {

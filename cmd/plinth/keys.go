@@ -59,6 +59,7 @@ func keysCommand() *cli.Command {
 			},
 			{
 				Name: "list", Usage: "the keys, without secrets", Flags: keystoreFlags,
+				Description: "   plinth keys list\n   plinth keys list --keystore ./keys --output json",
 				Action: func(c *cli.Context) error {
 					ks, err := openKeystore(c)
 					if err != nil {
@@ -82,6 +83,7 @@ func keysCommand() *cli.Command {
 			},
 			{
 				Name: "show", Usage: "a key's address and public key", ArgsUsage: "NAME", Flags: keystoreFlags,
+				Description: "   plinth keys show alice",
 				Action: func(c *cli.Context) error {
 					ks, err := openKeystore(c)
 					if err != nil {
