@@ -311,6 +311,16 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if err != nil || shownC["label"] != "counter" || shownC["code_hash"] != dep["code_hash"] {
 		t.Fatalf("contract show: %v %v", shownC, err)
 	}
+	// Only the admin (dev3) may migrate; the counter has no migrate
+	// export, so moving it to the same code runs nothing and keeps state.
+	// (Sent with --gas, past the estimate's refusal: included, failed,
+	// exit status 2.)
+	if m, err := run([]string{"contract", "migrate"}, "--from", "dev4", "--gas", "1000000", counter, dep["code_hash"].(string)); err == nil || !strings.HasPrefix(err.Error(), "exit status 2") {
+		t.Fatalf("a migrate by a non-admin: %v %v", m, err)
+	}
+	if m, err := run([]string{"contract", "migrate"}, "--from", "dev3", counter, dep["code_hash"].(string)); err != nil || m["status"] != "ok" {
+		t.Fatalf("a migrate by the admin: %v %v", m, err)
+	}
 	if q, err := run([]string{"contract", "query"}, counter, "increment"); err == nil {
 		t.Fatalf("a query that writes succeeded: %v", q)
 	}
@@ -323,7 +333,7 @@ func TestDevChainEndToEnd(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 8", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 10", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}
