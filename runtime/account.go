@@ -28,7 +28,7 @@ var ErrOverflow = errors.New("runtime: amount overflows")
 func LoadAccount(r state.Reader, a address.Address) (Account, error) { return loadAccount(r, a) }
 
 func loadAccount(r state.Reader, a address.Address) (Account, error) {
-	b, ok, err := r.Get(accountKey(a))
+	b, ok, err := r.Get(AccountKey(a))
 	if err != nil || !ok {
 		return Account{}, err
 	}
@@ -44,7 +44,7 @@ func storeAccount(w *state.WriteSet, a address.Address, acc Account) error {
 	if err != nil {
 		return err
 	}
-	return w.Set(accountKey(a), b)
+	return w.Set(AccountKey(a), b)
 }
 
 // credit adds amount to a's balance.

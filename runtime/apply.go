@@ -403,7 +403,7 @@ func InForce(st state.Reader, height uint64) (paramsHash, validatorsHash [32]byt
 	if paramsHash, err = p.Hash(); err != nil {
 		return
 	}
-	vb, ok, err := st.Get([]byte{prefixValidators})
+	vb, ok, err := st.Get(ValidatorsKey())
 	if err != nil {
 		return
 	}

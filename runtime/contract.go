@@ -49,9 +49,13 @@ func codeMetaKey(h [32]byte) []byte { return append([]byte{prefixCodeMeta}, h[:]
 func codeChunkKey(h [32]byte, i uint32) []byte {
 	return binary.BigEndian.AppendUint32(append([]byte{prefixCode}, h[:]...), i)
 }
-func contractKey(a address.Address) []byte { return append([]byte{prefixContract}, a[:]...) }
-func counterKey(a address.Address) []byte  { return append([]byte{prefixCounter}, a[:]...) }
-func storageKey(c address.Address, key []byte) []byte {
+
+// ContractKey is where contract a's record is kept, CounterKey how many
+// contracts creator a has instantiated, StorageKey contract c's value
+// under key (docs/protocol.md, "State layout").
+func ContractKey(a address.Address) []byte { return append([]byte{prefixContract}, a[:]...) }
+func CounterKey(a address.Address) []byte  { return append([]byte{prefixCounter}, a[:]...) }
+func StorageKey(c address.Address, key []byte) []byte {
 	return append(append([]byte{prefixStorage}, c[:]...), key...)
 }
 
@@ -100,7 +104,7 @@ func loadCode(r state.Reader, h [32]byte) ([]byte, error) {
 func LoadContract(r state.Reader, a address.Address) (Contract, error) { return loadContract(r, a) }
 
 func loadContract(r state.Reader, a address.Address) (Contract, error) {
-	b, ok, err := r.Get(contractKey(a))
+	b, ok, err := r.Get(ContractKey(a))
 	if err != nil {
 		return Contract{}, &nodeError{err}
 	}
@@ -166,7 +170,7 @@ func (x *txCall) instantiate(body tx.Instantiate) (Receipt, error) {
 	}
 	sender := x.d.Sender
 	var n uint64
-	if b, ok, err := x.ws.Get(counterKey(sender)); err != nil {
+	if b, ok, err := x.ws.Get(CounterKey(sender)); err != nil {
 		return Receipt{}, &nodeError{err}
 	} else if ok {
 		n = binary.BigEndian.Uint64(b)
@@ -176,7 +180,7 @@ func (x *txCall) instantiate(body tx.Instantiate) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if err := errors.Join(x.ws.Set(counterKey(sender), binary.BigEndian.AppendUint64(nil, n+1)), x.ws.Set(contractKey(addr), rec)); err != nil {
+	if err := errors.Join(x.ws.Set(CounterKey(sender), binary.BigEndian.AppendUint64(nil, n+1)), x.ws.Set(ContractKey(addr), rec)); err != nil {
 		return Receipt{}, &nodeError{err}
 	}
 	x.events = append(x.events, Event{Type: "instantiate", Attributes: []Attribute{{Key: "contract", Value: addr[:]}, {Key: "code_hash", Value: body.CodeHash[:]}}})
@@ -248,7 +252,7 @@ func (x *txCall) migrate(caller, contract address.Address, codeHash [32]byte, in
 func (x *txCall) storeContract(a address.Address, c Contract) error {
 	b, err := canon.Marshal(c)
 	if err == nil {
-		err = x.ws.Set(contractKey(a), b)
+		err = x.ws.Set(ContractKey(a), b)
 	}
 	if err != nil {
 		return &nodeError{err}
@@ -408,7 +412,7 @@ func (e *frameEnv) Context() *hostfns.Context { return &e.ctx }
 func (e *frameEnv) ReadOnly() bool            { return e.readOnly }
 
 func (e *frameEnv) StorageGet(key []byte) ([]byte, bool, error) {
-	v, ok, err := e.ws.Get(storageKey(e.ctx.Self, key))
+	v, ok, err := e.ws.Get(StorageKey(e.ctx.Self, key))
 	if err != nil {
 		return nil, false, &nodeError{err}
 	}
@@ -416,7 +420,7 @@ func (e *frameEnv) StorageGet(key []byte) ([]byte, bool, error) {
 }
 
 func (e *frameEnv) StorageSet(key, value []byte) (bool, error) {
-	k := storageKey(e.ctx.Self, key)
+	k := StorageKey(e.ctx.Self, key)
 	_, existed, err := e.ws.Get(k)
 	if err == nil {
 		err = e.ws.Set(k, bytes.Clone(value))
@@ -428,7 +432,7 @@ func (e *frameEnv) StorageSet(key, value []byte) (bool, error) {
 }
 
 func (e *frameEnv) StorageRemove(key []byte) (bool, error) {
-	k := storageKey(e.ctx.Self, key)
+	k := StorageKey(e.ctx.Self, key)
 	_, existed, err := e.ws.Get(k)
 	if err == nil && existed {
 		err = e.ws.Delete(k)
@@ -481,10 +485,23 @@ func (e *frameEnv) Dispatch(contract address.Address, method string, input []byt
 }
 
 func (e *frameEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]hostfns.Entry, uint64, error) {
-	base := storageKey(e.ctx.Self, nil)
-	it, err := e.ws.Iterate(append(bytes.Clone(base), prefix...), state.IterOptions{Reverse: reverse, KeysOnly: keysOnly})
+	out, visited, err := StorageRange(e.ws, e.ctx.Self, prefix, start, limit, reverse, keysOnly)
 	if err != nil {
 		return nil, 0, &nodeError{err}
+	}
+	return out, visited, nil
+}
+
+// StorageRange is storage_range over contract's storage in ws: up to
+// limit entries whose keys start with prefix, after start (before it,
+// reverse), and how many keys it visited to find them, skipped ones too
+// (the gas counts them). Exported so that sdktest ranges exactly as the
+// chain does.
+func StorageRange(ws *state.WriteSet, contract address.Address, prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]hostfns.Entry, uint64, error) {
+	base := StorageKey(contract, nil)
+	it, err := ws.Iterate(append(bytes.Clone(base), prefix...), state.IterOptions{Reverse: reverse, KeysOnly: keysOnly})
+	if err != nil {
+		return nil, 0, err
 	}
 	defer it.Close()
 	var out []hostfns.Entry
@@ -504,7 +521,7 @@ func (e *frameEnv) Range(prefix, start []byte, limit uint32, reverse, keysOnly b
 		out = append(out, e)
 	}
 	if err := it.Err(); err != nil {
-		return nil, 0, &nodeError{err}
+		return nil, 0, err
 	}
 	return out, visited, nil
 }
@@ -524,7 +541,7 @@ func (e *frameEnv) SetAdmin(contract address.Address, admin *address.Address) er
 // privileged checks that the running contract is the address genesis
 // named for the system calls.
 func (e *frameEnv) privileged(op string) error {
-	g, ok, err := e.ws.Get([]byte(keyGovernance))
+	g, ok, err := e.ws.Get(GovernanceKey())
 	if err != nil {
 		return &nodeError{err}
 	}
@@ -548,7 +565,7 @@ func (e *frameEnv) SetParams(encoded []byte, height uint64) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSystemCall, err)
 	}
-	if err := e.ws.Set(paramsKey(height), bytes.Clone(encoded)); err != nil {
+	if err := e.ws.Set(ParamsKey(height), bytes.Clone(encoded)); err != nil {
 		return &nodeError{err}
 	}
 	return nil
@@ -565,7 +582,7 @@ func (e *frameEnv) SetValidators(encoded []byte) error {
 	if err := checkValidators(vs); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSystemCall, err)
 	}
-	if err := e.ws.Set([]byte{prefixValidators}, bytes.Clone(encoded)); err != nil {
+	if err := e.ws.Set(ValidatorsKey(), bytes.Clone(encoded)); err != nil {
 		return &nodeError{err}
 	}
 	return nil

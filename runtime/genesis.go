@@ -221,7 +221,7 @@ func (g *Genesis) Changes() ([]state.Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		cs = append(cs, state.Change{Key: accountKey(a.Address), Value: b})
+		cs = append(cs, state.Change{Key: AccountKey(a.Address), Value: b})
 	}
 	pb, err := g.Params.Encode()
 	if err != nil {
@@ -232,9 +232,9 @@ func (g *Genesis) Changes() ([]state.Change, error) {
 		return nil, err
 	}
 	cs = append(cs,
-		state.Change{Key: paramsKey(0), Value: pb},
-		state.Change{Key: []byte{prefixValidators}, Value: vb},
-		state.Change{Key: []byte(keyGovernance), Value: g.Governance[:]},
+		state.Change{Key: ParamsKey(0), Value: pb},
+		state.Change{Key: ValidatorsKey(), Value: vb},
+		state.Change{Key: GovernanceKey(), Value: g.Governance[:]},
 	)
 	return cs, nil
 }

@@ -8,7 +8,9 @@ import (
 
 // The runtime's state layout: one prefix byte per kind of record
 // (docs/protocol.md, "State layout"). Keys are what the state tree hashes,
-// so they are protocol: never change one.
+// so they are protocol: never change one. The key functions are exported
+// for what must write the same layout without running the runtime
+// (contracts/sdk/sdktest's in-memory chain, tools reading a state).
 const (
 	prefixAccount    = 'a' // a ‖ address → Account
 	prefixParams     = 'p' // p ‖ height u64 → params in force from height
@@ -16,13 +18,23 @@ const (
 	keyGovernance    = "g" // the address allowed the privileged calls
 )
 
-func accountKey(a address.Address) []byte {
+// AccountKey is where a's Account is kept.
+func AccountKey(a address.Address) []byte {
 	return append([]byte{prefixAccount}, a[:]...)
 }
 
-func paramsKey(height uint64) []byte {
+// ParamsPrefix starts every ParamsKey.
+func ParamsPrefix() []byte { return []byte{prefixParams} }
+
+// ParamsKey is where parameters in force from height are kept.
+func ParamsKey(height uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{prefixParams}, height)
 }
+
+// ValidatorsKey is where the validator set is kept; GovernanceKey the
+// address allowed the privileged calls.
+func ValidatorsKey() []byte { return []byte{prefixValidators} }
+func GovernanceKey() []byte { return []byte(keyGovernance) }
 
 func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 

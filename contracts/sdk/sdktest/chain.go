@@ -188,13 +188,13 @@ func (c *Chain) Instantiate(creator sdk.Address, code *sdk.Contract, input any, 
 	var contract address.Address
 	r := c.run(x, func() ([]byte, uint64, *failure) {
 		var n uint64
-		if b, ok, err := c.ws.Get(counterKey(from)); err != nil {
+		if b, ok, err := c.ws.Get(runtime.CounterKey(from)); err != nil {
 			c.must(err)
 		} else if ok {
 			n = binary.BigEndian.Uint64(b)
 		}
 		contract = address.Contract(from, n)
-		c.must(c.ws.Set(counterKey(from), binary.BigEndian.AppendUint64(nil, n+1)))
+		c.must(c.ws.Set(runtime.CounterKey(from), binary.BigEndian.AppendUint64(nil, n+1)))
 		rec := runtime.Contract{CodeHash: hash, Creator: from, Label: o.label}
 		if o.admin != nil {
 			rec.Admin = o.admin[:]
@@ -269,13 +269,13 @@ func (c *Chain) AdminOf(contract sdk.Address) (admin sdk.Address, ok bool) {
 
 // SetGovernance names the address allowed the privileged calls
 // (SetParams, SetValidators), as genesis does on chain.
-func (c *Chain) SetGovernance(a sdk.Address) { c.must(c.ws.Set([]byte(keyGovernance), a[:])) }
+func (c *Chain) SetGovernance(a sdk.Address) { c.must(c.ws.Set(runtime.GovernanceKey(), a[:])) }
 
 // Params returns the parameters a governance contract scheduled with
 // SetParams, the latest height first: their encoding and the height they
 // take effect at. ok is false if none were.
 func (c *Chain) Params() (encoded []byte, height uint64, ok bool) {
-	it, err := c.ws.Iterate([]byte{prefixParams}, state.IterOptions{Reverse: true})
+	it, err := c.ws.Iterate(runtime.ParamsPrefix(), state.IterOptions{Reverse: true})
 	c.must(err)
 	defer it.Close()
 	if !it.Next() {
@@ -288,7 +288,7 @@ func (c *Chain) Params() (encoded []byte, height uint64, ok bool) {
 // Validators returns the validator set a governance contract last set
 // with SetValidators; ok is false if none was.
 func (c *Chain) Validators() (encoded []byte, ok bool) {
-	v, ok, err := c.ws.Get([]byte{prefixValidators})
+	v, ok, err := c.ws.Get(runtime.ValidatorsKey())
 	c.must(err)
 	return append([]byte(nil), v...), ok
 }

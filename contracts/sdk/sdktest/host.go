@@ -18,7 +18,6 @@ import (
 	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/sigs"
-	"github.com/plinthchain/plinth/state"
 	"github.com/plinthchain/plinth/vm"
 )
 
@@ -73,7 +72,7 @@ func (f *frame) StorageRead(key []byte) ([]byte, bool) {
 	g := f.gasPrices()
 	f.charge(g.StorageRead)
 	f.mem(len(key))
-	v, ok, err := f.x.chain.ws.Get(storageKey(f.self, key))
+	v, ok, err := f.x.chain.ws.Get(runtime.StorageKey(f.self, key))
 	f.x.chain.must(err)
 	if !ok {
 		return nil, false
@@ -97,7 +96,7 @@ func (f *frame) StorageWrite(key, value []byte) bool {
 	f.charge(g.StorageWrite + g.StorageWritePerByte*uint64(len(key)+len(value)))
 	f.mem(len(key))
 	f.mem(len(value))
-	ws, k := f.x.chain.ws, storageKey(f.self, key)
+	ws, k := f.x.chain.ws, runtime.StorageKey(f.self, key)
 	_, existed, err := ws.Get(k)
 	f.x.chain.must(err)
 	f.x.chain.must(ws.Set(k, value))
@@ -112,7 +111,7 @@ func (f *frame) StorageRemove(key []byte) bool {
 	f.readOnlyCheck("storage_remove")
 	f.charge(f.gasPrices().StorageRemove)
 	f.mem(len(key))
-	ws, k := f.x.chain.ws, storageKey(f.self, key)
+	ws, k := f.x.chain.ws, runtime.StorageKey(f.self, key)
 	_, existed, err := ws.Get(k)
 	f.x.chain.must(err)
 	if existed {
@@ -148,31 +147,10 @@ func (f *frame) StorageRange(prefix, start []byte, limit uint32, reverse, keysOn
 	return out
 }
 
-// rangeEntries is runtime's frameEnv.Range: walk the keys with the
-// prefix in order, skip those up to start (down to it, reversed), and
-// count every key visited, skipped ones too, for the gas.
+// rangeEntries is the chain's storage_range (runtime.StorageRange).
 func (f *frame) rangeEntries(prefix, start []byte, limit uint32, reverse, keysOnly bool) ([]hostfns.Entry, uint64) {
-	base := storageKey(f.self, nil)
-	it, err := f.x.chain.ws.Iterate(append(bytes.Clone(base), prefix...), state.IterOptions{Reverse: reverse, KeysOnly: keysOnly})
+	out, visited, err := runtime.StorageRange(f.x.chain.ws, f.self, prefix, start, limit, reverse, keysOnly)
 	f.x.chain.must(err)
-	defer it.Close()
-	var out []hostfns.Entry
-	var visited uint64
-	for uint32(len(out)) < limit && it.Next() {
-		visited++
-		k := it.Key()[len(base):]
-		if len(start) > 0 {
-			if c := bytes.Compare(k, start); (!reverse && c <= 0) || (reverse && c >= 0) {
-				continue
-			}
-		}
-		e := hostfns.Entry{Key: bytes.Clone(k)}
-		if !keysOnly {
-			e.Value = bytes.Clone(it.Value())
-		}
-		out = append(out, e)
-	}
-	f.x.chain.must(it.Err())
 	return out, visited
 }
 
@@ -407,7 +385,7 @@ func (f *frame) systemCall(op string, encoded []byte) {
 	g := f.gasPrices()
 	f.charge(g.StorageWrite + g.StorageWritePerByte*uint64(len(encoded)))
 	f.mem(len(encoded))
-	gov, ok, err := f.x.chain.ws.Get([]byte(keyGovernance))
+	gov, ok, err := f.x.chain.ws.Get(runtime.GovernanceKey())
 	f.x.chain.must(err)
 	if !ok || len(gov) != 20 || address.Address(gov) != f.self {
 		f.stop(fail(runtime.CodeNotPrivileged))
@@ -430,7 +408,7 @@ func (f *frame) SetParams(encoded []byte, height uint64) {
 	if err != nil {
 		f.stop(fail(runtime.CodeBadSystemCall))
 	}
-	f.x.chain.must(f.x.chain.ws.Set(paramsKey(height), encoded))
+	f.x.chain.must(f.x.chain.ws.Set(runtime.ParamsKey(height), encoded))
 }
 
 // SetValidators checks the set as the chain does (canonical, not empty,
@@ -442,7 +420,7 @@ func (f *frame) SetValidators(encoded []byte) {
 	if err := canon.Unmarshal(encoded, &vs); err != nil || checkValidators(vs) != nil {
 		f.stop(fail(runtime.CodeBadSystemCall))
 	}
-	f.x.chain.must(f.x.chain.ws.Set([]byte{prefixValidators}, encoded))
+	f.x.chain.must(f.x.chain.ws.Set(runtime.ValidatorsKey(), encoded))
 }
 
 // checkValidators repeats runtime's unexported checkValidators.

@@ -1,7 +1,6 @@
 package sdktest
 
 import (
-	"encoding/binary"
 	"errors"
 
 	"github.com/plinthchain/plinth/runtime"
@@ -11,28 +10,10 @@ import (
 )
 
 // The test chain keeps everything in one state.WriteSet over an empty
-// base, under the real chain's keys (docs/protocol.md, "State layout"):
-// the write set's nested checkpoints are the real runtime's rollback, and
-// runtime/device's registry and attestation rules run on it unchanged.
-const (
-	prefixAccount    = 'a' // a ‖ address → runtime.Account
-	prefixParams     = 'p' // p ‖ height u64 → encoded parameters
-	prefixValidators = 'V' // V → encoded validator set
-	keyGovernance    = "g" // the privileged address
-	prefixContract   = 'c' // c ‖ address → runtime.Contract
-	prefixCounter    = 'n' // n ‖ creator → instantiations so far, u64
-	prefixStorage    = 's' // s ‖ contract ‖ key → the contract's value
-)
-
-func accountKey(a address.Address) []byte  { return append([]byte{prefixAccount}, a[:]...) }
-func contractKey(a address.Address) []byte { return append([]byte{prefixContract}, a[:]...) }
-func counterKey(a address.Address) []byte  { return append([]byte{prefixCounter}, a[:]...) }
-func paramsKey(height uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{prefixParams}, height)
-}
-func storageKey(c address.Address, key []byte) []byte {
-	return append(append([]byte{prefixStorage}, c[:]...), key...)
-}
+// base, under the real chain's keys (runtime's exported layout,
+// docs/protocol.md "State layout"): the write set's nested checkpoints
+// are the real runtime's rollback, and runtime/device's registry and
+// attestation rules run on it unchanged.
 
 // emptyBase is the committed state under the write set: there is none,
 // since the test chain never commits a block.
@@ -64,7 +45,7 @@ func (c *Chain) setBalance(a address.Address, b canon.U256) {
 	acc.Balance = b
 	enc, err := canon.Marshal(acc)
 	c.must(err)
-	c.must(c.ws.Set(accountKey(a), enc))
+	c.must(c.ws.Set(runtime.AccountKey(a), enc))
 }
 
 // transfer moves amount as the runtime's transfer does: debit first
@@ -97,7 +78,7 @@ func (c *Chain) contract(a address.Address) (runtime.Contract, bool) {
 func (c *Chain) storeContract(a address.Address, rec runtime.Contract) {
 	b, err := canon.Marshal(rec)
 	c.must(err)
-	c.must(c.ws.Set(contractKey(a), b))
+	c.must(c.ws.Set(runtime.ContractKey(a), b))
 }
 
 // must stops the test on an error only a bug in sdktest can cause (the
