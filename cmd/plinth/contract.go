@@ -196,7 +196,7 @@ func contractCommand() *cli.Command {
 func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name: "build", Usage: "compile a Go contract to WebAssembly, reproducibly", ArgsUsage: "DIR [-o FILE.wasm]",
-		Description: "Runs go build with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared -trimpath -ldflags=-buildid= -buildvcs=false:\n" +
+		Description: "Runs go build with GOOS=wasip1 GOARCH=wasm -buildmode=c-shared -trimpath \"-ldflags=-buildid= -s -w\" -buildvcs=false:\n" +
 			"   the same source and Go version give the same bytes, so anyone can check a deployed code hash.\n\n" +
 			"   plinth contract build ./contracts/examples/counter -o counter.wasm",
 		Flags: []cli.Flag{

@@ -9,7 +9,9 @@
 // file system paths, an empty -buildid drops the build's content hash
 // (which differs with the cache state of the toolchain), -buildvcs=false
 // drops the commit and dirty flag (a contract's code hash must not change
-// because an unrelated file was edited). The Go version is part of the
+// because an unrelated file was edited). -s -w drop the symbol names and
+// debug sections (about 90 KB, paid per byte at deploy); panic messages
+// keep their function names, which come from Go's own tables. The Go version is part of the
 // bytes; Result records it, so anyone can rebuild and compare code hashes
 // (docs/contracts.md).
 package build
@@ -27,7 +29,7 @@ import (
 )
 
 // Flags are the go build flags of every contract build, before -o.
-var Flags = []string{"build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid=", "-buildvcs=false"}
+var Flags = []string{"build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid= -s -w", "-buildvcs=false"}
 
 // env is the environment of the go command: the caller's, with the target
 // fixed and every variable that could change the output cleared.
