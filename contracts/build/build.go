@@ -28,6 +28,14 @@ import (
 	"strings"
 )
 
+// Toolchain is the Go release every contract is built with. The Go
+// version is part of a module's bytes, so it is pinned, not merely a
+// minimum: the go command runs exactly this release (downloading it if
+// the installed one differs, as GOTOOLCHAIN allows), and the committed
+// modules of the reference contracts are reproducible with it. It must
+// match go.mod's toolchain line (a test checks).
+const Toolchain = "go1.26.8"
+
 // Flags are the go build flags of every contract build, before -o.
 var Flags = []string{"build", "-buildmode=c-shared", "-trimpath", "-ldflags=-buildid= -s -w", "-buildvcs=false"}
 
@@ -38,12 +46,12 @@ func env() []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS", "GOWASM", "GOEXPERIMENT", "GOAMD64":
+		case "GOOS", "GOARCH", "CGO_ENABLED", "GOFLAGS", "GOWASM", "GOEXPERIMENT", "GOAMD64", "GOTOOLCHAIN":
 			continue
 		}
 		out = append(out, kv)
 	}
-	return append(out, "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=")
+	return append(out, "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN="+Toolchain)
 }
 
 // Result describes a built contract.

@@ -102,3 +102,47 @@ func TestBuildErrors(t *testing.T) {
 		t.Fatalf("a missing directory: %v", err)
 	}
 }
+
+// TestToolchainPinned: the release contracts are built with is the one
+// go.mod names, so `go test` and `plinth contract build` agree.
+func TestToolchainPinned(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\ntoolchain "+Toolchain+"\n") {
+		t.Fatalf("go.mod does not pin toolchain %s", Toolchain)
+	}
+}
+
+// TestCommittedModules: every contract directory with a committed module
+// named after it (contracts/ownership/ownership.wasm) rebuilds to the same
+// bytes, so what is committed (and deployed) is what the source says.
+func TestCommittedModules(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join("..", "*", "*.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, committed := range dirs {
+		dir := filepath.Dir(committed)
+		if filepath.Base(committed) != filepath.Base(dir)+".wasm" {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "rebuilt.wasm")
+			if _, err := Build(context.Background(), dir, out); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := os.ReadFile(committed)
+			got, _ := os.ReadFile(out)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s does not match its source: rebuild it with `plinth contract build %s -o %s` (%d bytes now, %d committed)", committed, dir, committed, len(got), len(want))
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatal("no committed contract modules found")
+	}
+}
