@@ -126,6 +126,11 @@ func (c *Chain) Reopen() {
 	c.open()
 }
 
+// Advance moves the clock: the next block is ms later than it would
+// have been (each block is otherwise a second after the last), for
+// deadlines and voting periods.
+func (c *Chain) Advance(ms uint64) { c.time += ms }
+
 // Account is the address of test account i.
 func (c *Chain) Account(i int) address.Address {
 	return address.FromPublicKey(c.keys[i].Public().(ed25519.PublicKey))
