@@ -114,6 +114,10 @@ func LoadGenesis(path string) (*Genesis, error) {
 // are refused: a misspelt field silently ignored would start another chain.
 func ParseGenesis(data []byte) (*Genesis, error) { return parseGenesis(data, "") }
 
+// ParseGenesisIn is ParseGenesis with contract code_path relative to dir
+// (for a genesis embedded in another file, as a conformance vector's).
+func ParseGenesisIn(data []byte, dir string) (*Genesis, error) { return parseGenesis(data, dir) }
+
 func parseGenesis(data []byte, dir string) (*Genesis, error) {
 	var j genesisJSON
 	dec := json.NewDecoder(bytes.NewReader(data))

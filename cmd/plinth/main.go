@@ -29,6 +29,7 @@ func newApp() *cli.App {
 			initCommand(),
 			nodeCommand(),
 			simulateCommand(),
+			vectorsCommand(),
 			statusCommand(),
 			accountCommand(),
 			blockCommand(),
