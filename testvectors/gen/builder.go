@@ -37,6 +37,7 @@ type builder struct {
 	time      uint64
 	proposer  string
 	hand      []handCheck
+	watch     []address.Address // accounts recorded besides the named ones
 	err       error
 }
 

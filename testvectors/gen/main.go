@@ -86,6 +86,7 @@ func generate(ctx context.Context, s scenario, dir string) (*testvectors.Vector,
 	for _, n := range names {
 		watch = append(watch, b.addr(n))
 	}
+	watch = append(watch, b.watch...)
 	got, err := testvectors.Outcomes(ctx, &b.v, dir, watch)
 	if err != nil {
 		return nil, false, err
