@@ -136,3 +136,5 @@ func init() {
 
 func ptrS(s string) *string { return &s }
 func ptrU(v uint64) *uint64 { return &v }
+
+func sha(code []byte) [32]byte { return sha256.Sum256(code) }
