@@ -31,7 +31,10 @@ func storageName(key []byte) string {
 type Item[T any] struct{ key []byte }
 
 // NewItem declares the item stored under name.
-func NewItem[T any](name string) Item[T] { return Item[T]{key: namespace(name)} }
+func NewItem[T any](name string) Item[T] {
+	warm[T]()
+	return Item[T]{key: namespace(name)}
+}
 
 // Load returns the value and true, or T's zero value and false.
 func (i Item[T]) Load(ctx *Context) (T, bool) { return load[T](ctx, i.key) }
@@ -60,7 +63,10 @@ type Key interface {
 type Map[K Key, V any] struct{ prefix []byte }
 
 // NewMap declares the map stored under name.
-func NewMap[K Key, V any](name string) Map[K, V] { return Map[K, V]{prefix: namespace(name)} }
+func NewMap[K Key, V any](name string) Map[K, V] {
+	warm[V]()
+	return Map[K, V]{prefix: namespace(name)}
+}
 
 func (m Map[K, V]) key(k K) []byte { return appendKey(append([]byte(nil), m.prefix...), k) }
 
