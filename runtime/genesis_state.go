@@ -21,8 +21,10 @@ func moduleAddress(name string) address.Address {
 
 // GenesisState returns the state at height 0 over base (an empty store):
 // the accounts, parameters, validators and privileged address, and the
-// genesis contracts deployed and instantiated in order, each init run with
-// the VM's InitGas. A genesis contract that fails to deploy or initialize
+// genesis contracts deployed and instantiated in order: each deploy may
+// cost up to MaxBlockGas (what one block could spend: a Go module's
+// compile price is in the billions) and each init runs with the VM's
+// InitGas. A genesis contract that fails to deploy or initialize
 // is an error: a chain does not start half-made.
 func (rt *Runtime) GenesisState(ctx context.Context, base state.Reader, g *Genesis) (*state.WriteSet, error) {
 	cs, err := g.Changes()
@@ -45,7 +47,7 @@ func (rt *Runtime) GenesisState(ctx context.Context, base state.Reader, g *Genes
 			}
 		}
 		var used uint64
-		d := &tx.Decoded{Tx: tx.Tx{ChainID: g.ChainID, GasLimit: p.VM.Gas.InitGas}, Sender: GenesisCreator}
+		d := &tx.Decoded{Tx: tx.Tx{ChainID: g.ChainID, GasLimit: p.MaxBlockGas}, Sender: GenesisCreator}
 		d.Hash = sha256.Sum256(append([]byte("plinth/genesis-contract\x00"), byte(i)))
 		x := &txCall{ctx: ctx, rt: rt, ws: ws, p: &p, d: d, height: 0, time: g.Time, chainID: g.ChainID, gasUsed: &used}
 		r, err := x.deploy(tx.Deploy{Code: gc.Code})
@@ -55,6 +57,7 @@ func (rt *Runtime) GenesisState(ctx context.Context, base state.Reader, g *Genes
 		var hash [32]byte
 		copy(hash[:], r.Return)
 		used = 0
+		d.Tx.GasLimit = p.VM.Gas.InitGas
 		if _, err := x.instantiate(tx.Instantiate{CodeHash: hash, Init: gc.Init, Label: gc.Label, Admin: gc.Admin, Funds: gc.Funds}); err != nil {
 			return nil, fmt.Errorf("%w: contracts[%d] (%s): instantiate: %w", ErrGenesis, i, gc.Label, err)
 		}
