@@ -42,10 +42,14 @@ func register(group string, ss ...scenario) {
 
 func main() {
 	out := flag.String("out", "testvectors", "directory the vectors are written under")
+	only := flag.String("only", "", "generate only this group")
 	flag.Parse()
 	ctx := context.Background()
 	n, hand := 0, 0
 	for _, s := range scenarios {
+		if *only != "" && s.group != *only {
+			continue
+		}
 		path := filepath.Join(*out, s.group, s.name+".json")
 		v, isHand, err := generate(ctx, s, filepath.Dir(path))
 		if err != nil {
