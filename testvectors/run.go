@@ -23,6 +23,17 @@ import (
 // each block came to, in the vector's terms, with the state of the
 // watched accounts after each block. dir resolves genesis code_path.
 func Outcomes(ctx context.Context, v *Vector, dir string, watch []address.Address) ([]Expect, error) {
+	return Runner{}.Outcomes(ctx, v, dir, watch)
+}
+
+// Runner runs vectors. CacheDir, if set, keeps compiled modules between
+// vectors (the reference contracts' modules take seconds to compile).
+type Runner struct {
+	CacheDir string
+}
+
+// Outcomes is the package's Outcomes with r's cache.
+func (r Runner) Outcomes(ctx context.Context, v *Vector, dir string, watch []address.Address) ([]Expect, error) {
 	g, err := runtime.ParseGenesisIn(v.Genesis, dir)
 	if err != nil {
 		return nil, fmt.Errorf("genesis: %w", err)
@@ -37,7 +48,7 @@ func Outcomes(ctx context.Context, v *Vector, dir string, watch []address.Addres
 		return nil, err
 	}
 	defer s.Close()
-	rt, err := runtime.New(ctx, runtime.Config{})
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: r.CacheDir})
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +117,11 @@ func receipt(r runtime.Receipt) Receipt {
 // Check runs v and lists every way the outcome differs from what v
 // expects (none: it passes).
 func Check(ctx context.Context, v *Vector, dir string) ([]string, error) {
+	return Runner{}.Check(ctx, v, dir)
+}
+
+// Check is the package's Check with r's cache.
+func (r Runner) Check(ctx context.Context, v *Vector, dir string) ([]string, error) {
 	seen := map[address.Address]bool{}
 	var watch []address.Address
 	for _, b := range v.Blocks {
@@ -120,7 +136,7 @@ func Check(ctx context.Context, v *Vector, dir string) ([]string, error) {
 			}
 		}
 	}
-	got, err := Outcomes(ctx, v, dir, watch)
+	got, err := r.Outcomes(ctx, v, dir, watch)
 	if err != nil {
 		return nil, err
 	}
@@ -249,18 +265,24 @@ type Result struct {
 // Passed reports whether the vector passed.
 func (r Result) Passed() bool { return r.Err == nil && len(r.Diffs) == 0 }
 
-// RunDir checks every vector under dir.
+// RunDir checks every vector under dir, sharing one compile cache.
 func RunDir(ctx context.Context, dir string) ([]Result, error) {
 	files, err := Files(dir)
 	if err != nil {
 		return nil, err
 	}
+	cache, err := os.MkdirTemp("", "plinth-vectors-cache-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(cache)
+	runner := Runner{CacheDir: cache}
 	var out []Result
 	for _, f := range files {
 		r := Result{Path: f}
 		v, err := Load(f)
 		if err == nil {
-			r.Diffs, err = Check(ctx, v, filepath.Dir(f))
+			r.Diffs, err = runner.Check(ctx, v, filepath.Dir(f))
 		}
 		r.Err = err
 		out = append(out, r)

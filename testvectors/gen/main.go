@@ -45,13 +45,19 @@ func main() {
 	only := flag.String("only", "", "generate only this group")
 	flag.Parse()
 	ctx := context.Background()
+	cache, err := os.MkdirTemp("", "plinth-vectorgen-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(cache)
+	runner := testvectors.Runner{CacheDir: cache}
 	n, hand := 0, 0
 	for _, s := range scenarios {
 		if *only != "" && s.group != *only {
 			continue
 		}
 		path := filepath.Join(*out, s.group, s.name+".json")
-		v, isHand, err := generate(ctx, s, filepath.Dir(path))
+		v, isHand, err := generate(ctx, runner, s, filepath.Dir(path))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s/%s: %v\n", s.group, s.name, err)
 			os.Exit(1)
@@ -74,7 +80,7 @@ func main() {
 	fmt.Printf("wrote %d vectors (%d derived by hand) under %s\n", n, hand, *out)
 }
 
-func generate(ctx context.Context, s scenario, dir string) (*testvectors.Vector, bool, error) {
+func generate(ctx context.Context, runner testvectors.Runner, s scenario, dir string) (*testvectors.Vector, bool, error) {
 	b := newBuilder(s.group+"/"+s.name, "")
 	s.build(b)
 	if b.err != nil {
@@ -91,7 +97,7 @@ func generate(ctx context.Context, s scenario, dir string) (*testvectors.Vector,
 		watch = append(watch, b.addr(n))
 	}
 	watch = append(watch, b.watch...)
-	got, err := testvectors.Outcomes(ctx, &b.v, dir, watch)
+	got, err := runner.Outcomes(ctx, &b.v, dir, watch)
 	if err != nil {
 		return nil, false, err
 	}
