@@ -28,7 +28,7 @@ const counterWat = `(module
 
 func init() {
 	names := []string{"alice", "bob", "carol", "dave", "erin"}
-	for seed := uint64(1); seed <= 10; seed++ {
+	for seed := uint64(1); seed <= 12; seed++ {
 		seed := seed
 		register("history", scenario{name: fmt.Sprintf("random-%02d", seed), build: func(b *builder) {
 			b.v.Description = fmt.Sprintf("eight blocks of random transfers among five accounts, some failing (seed %d)", seed)
