@@ -27,6 +27,10 @@ import (
 // ChainID is the test chain's id.
 const ChainID = "chaintest"
 
+// Proposer proposes every block and collects the fees: an address of no
+// test account, so fees never blur an account's balance in a test.
+var Proposer = address.FromPublicKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey))
+
 // Balance is each account's genesis balance: enough to deploy many Go
 // contracts (a few 10^8 gas each at price 1).
 const Balance = 1_000_000_000_000_000
@@ -126,6 +130,10 @@ func (c *Chain) Reopen() {
 	c.open()
 }
 
+// Time is the last block's time (ms since the Unix epoch); the next block
+// is a second later, plus any Advance.
+func (c *Chain) Time() uint64 { return c.time }
+
 // Advance moves the clock: the next block is ms later than it would
 // have been (each block is otherwise a second after the last), for
 // deadlines and voting periods.
@@ -153,7 +161,7 @@ func (c *Chain) Send(from int, body tx.Body) runtime.Receipt {
 		c.t.Fatalf("chaintest: sign: %v", err)
 	}
 	c.time += 1000
-	_, out, err := c.c.Propose(context.Background(), [][]byte{raw}, c.time, c.Account(0))
+	_, out, err := c.c.Propose(context.Background(), [][]byte{raw}, c.time, Proposer)
 	if err != nil {
 		c.t.Fatalf("chaintest: block: %v", err)
 	}
