@@ -16,6 +16,7 @@ import (
 
 	"github.com/plinthchain/plinth/node"
 	"github.com/plinthchain/plinth/node/api"
+	"github.com/plinthchain/plinth/node/client"
 	"github.com/plinthchain/plinth/node/keystore"
 	"github.com/plinthchain/plinth/node/mempool"
 	"github.com/plinthchain/plinth/runtime"
@@ -62,6 +63,8 @@ func runDev(c *cli.Context) error {
 		return fmt.Errorf("dev: home %s: %w", home, err)
 	}
 	keys := keystore.DevKeys(devAccounts)
+	_, statErr := os.Stat(filepath.Join(home, "genesis.json"))
+	fresh := errors.Is(statErr, os.ErrNotExist)
 	g, err := devGenesis(filepath.Join(home, "genesis.json"), keys)
 	if err != nil {
 		return err
@@ -76,7 +79,15 @@ func runDev(c *cli.Context) error {
 		// Go contracts included, so that gas estimation covers them.
 		QueryGasCap: g.Params.MaxBlockGas, Logger: log,
 		NewPool: func(st node.HeadState) node.Pool { return mempool.New(mempool.DefaultConfig(), st, log) },
-	}, func(*node.Node) { printDevKeys(c.App.Writer, home, apiCfg.Addr, keys) })
+	}, func(*node.Node) {
+		printDevKeys(c.App.Writer, home, apiCfg.Addr, keys)
+		printDemo(c.App.Writer)
+		if fresh {
+			go func() {
+				logDemo(log, bootstrapDemo(c.Context, client.New("http://"+apiCfg.Addr), g.ChainID, keys))
+			}()
+		}
+	})
 }
 
 // devGenesis reads the dev chain's genesis from path, or writes a new one:
@@ -95,13 +106,18 @@ func devGenesis(path string, keys []ed25519.PrivateKey) (*runtime.Genesis, error
 	for _, k := range keys {
 		accounts = append(accounts, account{Address: address.FromPublicKey(k.Public().(ed25519.PublicKey)).String(), Balance: devBalance})
 	}
+	demoContracts, err := demoGenesisContracts(filepath.Dir(path), keys)
+	if err != nil {
+		return nil, err
+	}
 	g := map[string]any{
+		"contracts":    demoContracts,
 		"chain_id":     "plinth-dev",
 		"genesis_time": time.Now().UTC().Truncate(time.Second).Format(time.RFC3339),
 		"dev":          true,
 		"accounts":     accounts,
 		"validators":   []map[string]any{{"public_key": hex.EncodeToString(keys[0].Public().(ed25519.PublicKey)), "power": 1, "name": "dev"}},
-		"governance":   address.FromPublicKey(keys[0].Public().(ed25519.PublicKey)).String(),
+		"governance":   demoCommunity().Governance.String(),
 	}
 	b, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/client"
+	"github.com/plinthchain/plinth/node/keystore"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/device"
 	"github.com/plinthchain/plinth/runtime/params"
@@ -125,8 +126,14 @@ func parseKeyFile(data []byte) (sigs.PrivateKey, error) {
 	return k, nil
 }
 
-// readKeyFile loads the device key in path.
+// readKeyFile loads the device key in path, or the demo meter's
+// well-known key for keystore.DevDeviceKeyName (usable on a dev chain
+// only: callers check with devDeviceAllowed).
 func readKeyFile(path string) (sigs.PrivateKey, device.ID, error) {
+	if path == keystore.DevDeviceKeyName {
+		k := keystore.DevDeviceKey()
+		return k, device.NewID(k.Type(), k.Public().Bytes()), nil
+	}
 	if path == "" {
 		return sigs.PrivateKey{}, device.ID{}, errors.New("--key: the device key file, as device keygen writes it")
 	}
@@ -393,6 +400,9 @@ func deviceCommand() *cli.Command {
 					st, err := client.New(c.String("node")).Status(c.Context)
 					if err != nil {
 						return err
+					}
+					if c.String("key") == keystore.DevDeviceKeyName && !st.Dev {
+						return fmt.Errorf("--key %s: the demo meter's well-known key signs only on a dev chain", keystore.DevDeviceKeyName)
 					}
 					at := c.Uint64("time")
 					if !c.IsSet("time") {

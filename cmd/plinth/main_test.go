@@ -327,13 +327,46 @@ func TestDevChainEndToEnd(t *testing.T) {
 	if bad, err := run([]string{"contract", "call"}, "--from", "dev3", counter, "increment", "[1,"); err == nil || !strings.Contains(err.Error(), "bad input") {
 		t.Fatalf("a call with malformed JSON: %v %v", bad, err)
 	}
+	// The demo community plinth dev starts with: claim revenue, have the
+	// meter attest a reading and bill it, propose and vote.
+	demo := demoCommunity()
+	waitDemo := func() {
+		t.Helper()
+		for range 600 { // a hang guard: the setup is a few blocks
+			if q, err := run([]string{"contract", "query"}, demo.Payments.String(), "meter", `{"id": 1}`); err == nil && q["result"] != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("the demo community was never set up")
+	}
+	waitDemo()
+	claimed, err := run([]string{"contract", "call"}, "--from", "dev3", demo.Shares.String(), "claim")
+	if err != nil || claimed["result"].(map[string]any)["amount"] != "10000" {
+		t.Fatalf("dev3's demo revenue: %v %v", claimed, err)
+	}
+	meterAtt, err := run([]string{"device", "attest"}, "--from", "dev5", "--key", "dev-meter", "--kind", "kwh", "--seq", "2", `{"reading": "40"}`)
+	if err != nil {
+		t.Fatalf("attest as the demo meter: %v", err)
+	}
+	settled, err := run([]string{"contract", "call"}, "--from", "dev5", demo.Payments.String(), "meter_settle", fmt.Sprintf(`{"id": 1, "attestation": %q}`, meterAtt["attestation"]))
+	if err != nil || settled["result"].(map[string]any)["bill"] != "80" {
+		t.Fatalf("settling the demo meter: %v %v", settled, err)
+	}
+	prop, err := run([]string{"contract", "call"}, "--from", "dev4", "--funds", "1000", demo.Governance.String(), "propose", `{"title": "clean weekly"}`)
+	if err != nil {
+		t.Fatalf("a demo proposal: %v", err)
+	}
+	if _, err := run([]string{"contract", "call"}, "--from", "dev4", demo.Governance.String(), "vote", fmt.Sprintf(`{"id": %v, "option": "yes"}`, prop["result"].(map[string]any)["id"])); err != nil {
+		t.Fatalf("a demo vote: %v", err)
+	}
 	resp, err := http.Get(d.api + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 10", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
+	for _, want := range []string{"plinth_block_height ", "plinth_txs_total 21", "plinth_mempool_txs 0", "plinth_block_seconds_count"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, metrics)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/sigs"
 )
 
 // devSeedTag starts the hash a dev key's seed is (docs/keys.md, "Dev
@@ -105,4 +106,20 @@ func checkAllowed(pub ed25519.PublicKey, devChain bool) error {
 			ErrDevKey, address.FromPublicKey(pub), DevKeyName(i))
 	}
 	return nil
+}
+
+// DevDeviceKeyName names the well-known dev device key: `plinth device
+// attest --key dev-meter` signs as the demo meter `plinth dev` registers.
+const DevDeviceKeyName = "dev-meter"
+
+// DevDeviceKey is the demo meter's ed25519 key, its seed SHA-256 of
+// "plinth/dev-device\0". Like the dev account keys it is public
+// knowledge: fit for a dev chain's demo and nothing else.
+func DevDeviceKey() sigs.PrivateKey {
+	seed := sha256.Sum256([]byte("plinth/dev-device\x00"))
+	k, err := sigs.NewPrivateKey(sigs.Ed25519, seed[:])
+	if err != nil {
+		panic(err) // a 32-byte seed always makes a key
+	}
+	return k
 }
