@@ -38,7 +38,10 @@ type builder struct {
 	proposer  string
 	hand      []handCheck
 	watch     []address.Address // accounts recorded besides the named ones
-	err       error
+	// governance, if set, is the privileged address instead of the
+	// "governance" account's.
+	governance *address.Address
+	err        error
 }
 
 // handCheck is an expectation worked out from the docs.
@@ -153,6 +156,9 @@ func (b *builder) genesis() json.RawMessage {
 		"accounts":     b.accounts,
 		"validators":   []map[string]any{{"public_key": hex.EncodeToString(b.key("validator").Public().(ed25519.PublicKey)), "power": 1, "name": "v"}},
 		"governance":   b.addr("governance").String(),
+	}
+	if b.governance != nil {
+		g["governance"] = b.governance.String()
 	}
 	if len(b.contracts) > 0 {
 		g["contracts"] = b.contracts

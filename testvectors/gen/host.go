@@ -215,7 +215,8 @@ func cborAttrs() []byte {
 }
 
 func encodedParams() []byte {
-	b, err := canon.Marshal(params.Version1())
+	v := params.Version1()
+	b, err := v.Encode()
 	if err != nil {
 		panic(err)
 	}
