@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package main
 
 import (
@@ -396,5 +398,40 @@ func TestShareWeightedVoting(t *testing.T) {
 	p = sdktest.Decode[ProposalResponse](t, c.Query(gov, "proposal", IDMsg{id}).OK(t))
 	if p.Tally.Yes != amt(600) || p.Tally.No != amt(400) || p.Outcome != Passed {
 		t.Fatalf("tally %+v, outcome %s", p.Tally, p.Outcome)
+	}
+}
+
+// TestQueriesAndConfigRefusals: the list and ballot queries, and a
+// proposal that would switch from members to shares failing at execution
+// (the proposal stays passed).
+func TestQueriesAndConfigRefusals(t *testing.T) {
+	k := newTown(t)
+	id1 := k.propose(k.a)
+	id2 := k.propose(k.b)
+	k.exec(k.c, "vote", VoteMsg{id2, Abstain}).OK(t)
+	newest := sdktest.Decode[[]ProposalResponse](t, k.ch.Query(k.gov, "proposals", PageMsg{Limit: 1}).OK(t))
+	oldest := sdktest.Decode[[]ProposalResponse](t, k.ch.Query(k.gov, "proposals", PageMsg{Oldest: true}).OK(t))
+	if len(newest) != 1 || newest[0].ID != id2 || len(oldest) != 2 || oldest[0].ID != id1 {
+		t.Fatalf("pages: newest %+v, oldest %+v", newest, oldest)
+	}
+	after := sdktest.Decode[[]ProposalResponse](t, k.ch.Query(k.gov, "proposals", PageMsg{After: &id2}).OK(t))
+	if len(after) != 1 || after[0].ID != id1 {
+		t.Fatalf("the page after %d: %+v", id2, after)
+	}
+	if b := sdktest.Decode[*Ballot](t, k.ch.Query(k.gov, "vote_of", VoteOfMsg{id2, k.c}).OK(t)); b == nil || b.Option != Abstain || b.Weight != amt(1) {
+		t.Fatalf("c's ballot: %+v", b)
+	}
+	if b := sdktest.Decode[*Ballot](t, k.ch.Query(k.gov, "vote_of", VoteOfMsg{id2, k.a}).OK(t)); b != nil {
+		t.Fatalf("a has not voted: %+v", b)
+	}
+	k.ch.Query(k.gov, "proposal", IDMsg{99}).Fails(t, 9)
+
+	toShares := rules()
+	toShares.Shares = &k.d
+	id := k.pass(Action{Call: &CallAction{Contract: k.gov, Method: "update_config", Input: raw(toShares)}})
+	k.after(lock)
+	failsWith(t, k.exec(k.a, "execute", IDMsg{id}), "cannot change")
+	if k.proposal(id).Status != Passed {
+		t.Fatal("a failed execution changed the status")
 	}
 }
