@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 
@@ -246,34 +245,5 @@ func meterClose(ctx *sdk.Context, in IDMsg) (CloseResponse, error) {
 	return out, nil
 }
 
-// attestationID is a's id (docs/devices.md): SHA-256("plinth/attestation\0"
-// ‖ the canonical CBOR of [chain_id, device, seq, time, kind, payload]).
-// The host hands out an attestation without its id; LatestAttestation's
-// is needed for the records.
-func attestationID(ctx *sdk.Context, a *sdk.Attestation) Hash {
-	b := append([]byte("plinth/attestation\x00"), 0x86) // an array of 6
-	b = append(cborHead(b, 3, uint64(len(a.ChainID))), a.ChainID...)
-	b = append(cborHead(b, 2, uint64(len(a.Device))), a.Device[:]...)
-	b = cborHead(b, 0, a.Seq)
-	b = cborHead(b, 0, a.Time)
-	b = append(cborHead(b, 3, uint64(len(a.Kind))), a.Kind...)
-	b = append(cborHead(b, 2, uint64(len(a.Payload))), a.Payload...)
-	return Hash(ctx.Sha256(b))
-}
-
-// cborHead appends a canonical CBOR head: major type and argument in the
-// shortest form.
-func cborHead(b []byte, major byte, n uint64) []byte {
-	m := major << 5
-	switch {
-	case n < 24:
-		return append(b, m|byte(n))
-	case n <= 0xff:
-		return append(b, m|24, byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, m|25), uint16(n))
-	case n <= 0xffffffff:
-		return binary.BigEndian.AppendUint32(append(b, m|26), uint32(n))
-	}
-	return binary.BigEndian.AppendUint64(append(b, m|27), n)
-}
+// attestationID is a's id as the chain names it (sdk.Context.AttestationID).
+func attestationID(ctx *sdk.Context, a *sdk.Attestation) Hash { return Hash(ctx.AttestationID(a)) }

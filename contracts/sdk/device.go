@@ -79,3 +79,25 @@ func decodeAttestations(b []byte) ([]Attestation, error) {
 	}
 	return out, r.done()
 }
+
+// signedBytes is what a's device signed and what its id hashes: the
+// canonical CBOR of [chain_id, device, seq, time, kind, payload]
+// (docs/devices.md).
+func (a *Attestation) signedBytes() []byte {
+	b := cborHead(nil, 4, 6)
+	b = append(cborHead(b, 3, uint64(len(a.ChainID))), a.ChainID...)
+	b = append(cborHead(b, 2, uint64(len(a.Device))), a.Device[:]...)
+	b = cborHead(b, 0, a.Seq)
+	b = cborHead(b, 0, a.Time)
+	b = append(cborHead(b, 3, uint64(len(a.Kind))), a.Kind...)
+	return append(cborHead(b, 2, uint64(len(a.Payload))), a.Payload...)
+}
+
+// AttestationID is a's id, as the chain names it (the attest receipt's
+// return value, Attestation's argument): SHA-256("plinth/attestation\0" ‖
+// the signed bytes), hashed by the host. The host hands out attestations
+// without their ids; a contract that keeps records by id (so that no
+// reading counts twice) computes it with this.
+func (c *Context) AttestationID(a *Attestation) [32]byte {
+	return c.host.Sha256(append([]byte("plinth/attestation\x00"), a.signedBytes()...))
+}

@@ -620,3 +620,36 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	}
 	return b
 }
+
+// TestAttestationID: the SDK's id of an attestation read back from the
+// chain is the id the chain gave it, for every key type.
+func TestAttestationID(t *testing.T) {
+	idOf := &sdk.Contract{Methods: map[string]sdk.Handler{
+		"latest": sdk.Query(func(ctx *sdk.Context, in struct {
+			Device sdk.DeviceID `json:"device"`
+		}) ([32]byte, error) {
+			a, ok := ctx.LatestAttestation(in.Device, "energy")
+			if !ok {
+				return [32]byte{}, nil
+			}
+			return ctx.AttestationID(&a), nil
+		}),
+	}}
+	c := sdktest.New(t)
+	alice := c.Account("alice")
+	contract, r := c.Instantiate(alice, idOf, nil, 0)
+	r.OK(t)
+	for i, kt := range []sigs.KeyType{sigs.Ed25519, sigs.P256, sigs.Secp256k1} {
+		seed := sha256.Sum256([]byte{byte(i), 'k'})
+		key, err := sigs.NewPrivateKey(kt, seed[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev := c.RegisterDevice(alice, key, "meter", nil)
+		want, res := c.Attest(key, "energy", 7, []byte(strings.Repeat("x", 30+i*200)))
+		res.OK(t)
+		if got := sdktest.Decode[[32]byte](t, c.Query(contract, "latest", map[string]any{"device": dev}).OK(t)); got != want {
+			t.Fatalf("%s: the SDK's id %x, the chain's %x", kt, got, want)
+		}
+	}
+}
