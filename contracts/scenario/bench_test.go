@@ -93,7 +93,9 @@ func BenchmarkMessages(b *testing.B) {
 		setup func() // before each timed transaction, untimed
 		run   func() runtime.Receipt
 	}{
-		{"transfer (baseline)", nil, func() runtime.Receipt { return c.Send(alice, tx.Transfer{To: c.Account(bob), Amount: canon.NewU256(1)}) }},
+		{"transfer (baseline)", nil, func() runtime.Receipt {
+			return c.Send(alice, tx.Transfer{To: c.Account(bob), Amount: canon.NewU256(1)})
+		}},
 		{"ownership/transfer", nil, func() runtime.Receipt {
 			return send(alice, shares, "transfer", obj{"to": c.Account(bob).String(), "amount": "1"}, 0)
 		}},
