@@ -216,6 +216,18 @@ func (c *Chain) mustOK(what string, r runtime.Receipt) runtime.Receipt {
 	return r
 }
 
+// Module reads the committed module of the reference contract name
+// (contracts/<name>/<name>.wasm) from a test in any contracts/…
+// package: the bytes contracts/build's tests keep equal to the source.
+func Module(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", name, name+".wasm"))
+	if err != nil {
+		t.Fatalf("chaintest: %v", err)
+	}
+	return b
+}
+
 // Build compiles the Go contract in dir with contracts/build (as `plinth
 // contract build` does) and returns the module's bytes.
 func Build(t testing.TB, dir string) []byte {

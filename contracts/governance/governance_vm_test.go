@@ -4,8 +4,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/plinthchain/plinth/contracts/chaintest"
@@ -21,10 +19,7 @@ import (
 // proposal pays from the treasury, and the proposal cannot run twice.
 func TestGovernanceOnChain(t *testing.T) {
 	c := chaintest.New(t, 3)
-	ownCode, err := os.ReadFile(filepath.Join("..", "ownership", "ownership.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ownCode := chaintest.Module(t, "ownership")
 	alice, bob := sdk.Address(c.Account(1)), sdk.Address(c.Account(2))
 	shares := c.Instantiate(0, c.Deploy(0, ownCode), mustJSON(t, map[string]any{
 		"name": "Roof array A", "symbol": "ROOFA",
@@ -33,7 +28,7 @@ func TestGovernanceOnChain(t *testing.T) {
 	sharesAddr := sdk.Address(shares)
 	cfg := Config{Shares: &sharesAddr, VotingPeriod: 10_000, ExecutionWindow: 60_000,
 		Quorum: 5000, Threshold: 5000, Veto: 3340, Deposit: sdk.NewAmount(100)}
-	gov := c.Instantiate(0, c.Deploy(0, readModule(t)), mustJSON(t, InitMsg{Config: cfg}))
+	gov := c.Instantiate(0, c.Deploy(0, chaintest.Module(t, "governance")), mustJSON(t, InitMsg{Config: cfg}))
 
 	send := func(from int, method string, in any, funds uint64) runtime.Receipt {
 		t.Helper()

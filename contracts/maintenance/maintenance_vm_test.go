@@ -40,7 +40,7 @@ func TestMaintenanceOnChain(t *testing.T) {
 	}
 	nextBlockTime := func() uint64 { return genesis + 1000*uint64(sends+1) }
 
-	code := c.Deploy(adminN, readModule(t))
+	code := c.Deploy(adminN, chaintest.Module(t, "maintenance"))
 	init, _ := json.Marshal(InitMsg{Admin: admin})
 	m := c.Instantiate(adminN, code, init)
 	sends += 2

@@ -20,7 +20,7 @@ import (
 // state after reopening the store.
 func TestOwnershipOnChain(t *testing.T) {
 	c := chaintest.New(t, 3)
-	code := c.Deploy(0, readModule(t))
+	code := c.Deploy(0, chaintest.Module(t, "ownership"))
 	admin, alice, bob := sdk.Address(c.Account(0)), sdk.Address(c.Account(1)), sdk.Address(c.Account(2))
 	init, _ := json.Marshal(InitMsg{Name: "Roof array A", Symbol: "ROOFA", Admin: &admin,
 		Holders: []Grant{{alice, amt(600)}, {bob, amt(400)}}})

@@ -26,7 +26,7 @@ import (
 // Each message's gas is logged.
 func TestPaymentsOnChain(t *testing.T) {
 	c := chaintest.New(t, 4)
-	code := c.Deploy(0, readModule(t))
+	code := c.Deploy(0, chaintest.Module(t, "payments"))
 	pay := sdk.Address(c.Instantiate(0, code, []byte(`{}`)))
 	payer, recipient, provider, arbiter := 0, 1, 2, 3
 	addr := func(i int) sdk.Address { return sdk.Address(c.Account(i)) }

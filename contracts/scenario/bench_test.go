@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/plinthchain/plinth/contracts/chaintest"
@@ -28,10 +26,7 @@ import (
 func BenchmarkMessages(b *testing.B) {
 	c := chaintest.New(b, 6)
 	deploy := func(name string) [32]byte {
-		code, err := os.ReadFile(filepath.Join("..", name, name+".wasm"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		code := chaintest.Module(b, name)
 		b.Logf("%s.wasm: %d bytes", name, len(code))
 		return c.Deploy(coop, code)
 	}

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/plinthchain/plinth/contracts/chaintest"
@@ -37,11 +35,7 @@ type story struct {
 
 func (s *story) module(name string) [32]byte {
 	s.t.Helper()
-	code, err := os.ReadFile(filepath.Join("..", name, name+".wasm"))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return s.c.Deploy(coop, code)
+	return s.c.Deploy(coop, chaintest.Module(s.t, name))
 }
 
 func (s *story) instantiate(code [32]byte, init obj) address.Address {
