@@ -206,7 +206,9 @@ func (d *Driver) proposalRounds() []Round {
 
 func (d *Driver) lockedIs(v ValueID) bool { return d.lockedValue != nil && *d.lockedValue == v }
 
-func (d *Driver) isProposer(r Round) bool { return d.self >= 0 && d.vals.Proposer(d.height, r) == d.self }
+func (d *Driver) isProposer(r Round) bool {
+	return d.self >= 0 && d.vals.Proposer(d.height, r) == d.self
+}
 
 // startRound is the paper's StartRound (L11).
 func (d *Driver) startRound(r Round) {
