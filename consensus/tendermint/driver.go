@@ -103,6 +103,35 @@ func (d *Driver) ReceiveVote(v Vote) []Effect {
 	return d.drain()
 }
 
+// ReceiveCommit decides the current height from a commit: the proposal
+// and the precommits for its value in its round from validators with
+// more than two thirds of the power — what a block carries for the
+// previous one, and what block sync serves. Unlike votes gossiped one by
+// one, a commit is checked as a whole, so a validator's conflicting
+// vote seen earlier cannot hide it (its signatures are the node's to
+// verify first). A commit that falls short, or mixes heights, rounds or
+// values, is ignored.
+func (d *Driver) ReceiveCommit(p Proposal, precommits []Vote) []Effect {
+	if d.decided || p.Height != d.height {
+		return d.drain()
+	}
+	seen := make([]bool, d.vals.Len())
+	var power uint64
+	for _, v := range precommits {
+		if v.Type != Precommit || v.Height != p.Height || v.Round != p.Round || v.Value == nil || *v.Value != p.Value ||
+			v.Validator < 0 || v.Validator >= d.vals.Len() || seen[v.Validator] {
+			return d.drain()
+		}
+		seen[v.Validator] = true
+		power += d.vals.Power(v.Validator)
+	}
+	if d.vals.Quorum(power) {
+		d.decided, d.step = true, StepCommit
+		d.out = append(d.out, Decide{Height: d.height, Round: p.Round, Value: p.Value, Commit: append([]Vote(nil), precommits...)})
+	}
+	return d.drain()
+}
+
 // Timeout fires a timeout the driver scheduled (L57, L61, L65).
 func (d *Driver) Timeout(s Step, r Round) []Effect {
 	if !d.decided && r == d.round {
@@ -138,7 +167,7 @@ func (d *Driver) rule() bool {
 	for _, r := range d.proposalRounds() {
 		if pr := d.proposals[r]; pr.valid && d.keeper.quorumFor(r, Precommit, pr.p.Value) {
 			d.decided, d.step = true, StepCommit
-			d.out = append(d.out, Decide{Height: d.height, Round: r, Value: pr.p.Value})
+			d.out = append(d.out, Decide{Height: d.height, Round: r, Value: pr.p.Value, Commit: d.keeper.votesFor(r, Precommit, pr.p.Value)})
 			return true
 		}
 	}

@@ -29,12 +29,14 @@ type NeedValue struct {
 	Round  Round
 }
 
-// Decide: Value is decided at Height (in Round): commit the block; then
-// Start the next height.
+// Decide: Value is decided at Height (in Round): commit the block with
+// Commit, the precommits that decided it (the next block carries them,
+// so anyone can check the decision), then Start the next height.
 type Decide struct {
 	Height uint64
 	Round  Round
 	Value  ValueID
+	Commit []Vote
 }
 
 // Equivocation: evidence to gossip and include in a block.

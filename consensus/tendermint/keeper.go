@@ -5,10 +5,20 @@ import (
 	"slices"
 )
 
-// tally is the votes of one type in one round: at most one per
-// validator, their weight per value and for nil.
+// tally is the votes of one type in one round: each validator's first
+// vote, and the weight behind each value and nil.
+//
+// A validator that equivocates is counted once in total, but towards
+// each of (at most) its first two values: otherwise a polka that some
+// honest nodes saw through its vote for V stays invisible forever to
+// those that got its other vote first, and the round cannot be won
+// (CometBFT counts such votes once a peer claims a majority for V).
+// Counting a Byzantine validator towards two values cannot make two
+// conflicting quorums: any two quorums share more than a third of the
+// power, so an honest validator, which votes once, would be in both.
 type tally struct {
-	votes   []*Vote // by validator index; nil: no vote yet
+	votes   []*Vote // by validator index: the first vote; nil: none yet
+	second  []*Vote // a conflicting second vote, counted too
 	byValue map[ValueID]uint64
 	nil     uint64
 	total   uint64
@@ -48,7 +58,7 @@ func (k *keeper) tally(r Round, t VoteType) *tally {
 	if !ok {
 		rt = &[2]tally{}
 		for i := range rt {
-			rt[i] = tally{votes: make([]*Vote, k.vals.Len()), byValue: map[ValueID]uint64{}}
+			rt[i] = tally{votes: make([]*Vote, k.vals.Len()), second: make([]*Vote, k.vals.Len()), byValue: map[ValueID]uint64{}}
 		}
 		k.rounds[r] = rt
 	}
@@ -69,21 +79,25 @@ func (k *keeper) add(v Vote) (*Evidence, error) {
 		return nil, fmt.Errorf("tendermint: malformed vote %s", v)
 	}
 	t := k.tally(v.Round, v.Type)
+	w := k.vals.Power(v.Validator)
 	if prev := t.votes[v.Validator]; prev != nil {
 		if sameValue(prev.Value, v.Value) {
 			return nil, nil
 		}
-		return &Evidence{First: *prev, Second: v}, nil
+		if second := t.second[v.Validator]; second == nil {
+			vv := v
+			t.second[v.Validator] = &vv
+			t.count(v.Value, w)
+			return &Evidence{First: *prev, Second: v}, nil
+		} else if sameValue(second.Value, v.Value) {
+			return nil, nil
+		}
+		return nil, nil // a third value: already caught, not counted
 	}
 	vv := v
 	t.votes[v.Validator] = &vv
-	w := k.vals.Power(v.Validator)
 	t.total += w
-	if v.Value == nil {
-		t.nil += w
-	} else {
-		t.byValue[*v.Value] += w
-	}
+	t.count(v.Value, w)
 	vs, ok := k.voted[v.Round]
 	if !ok {
 		vs = &votedSet{seen: make([]bool, k.vals.Len())}
@@ -94,6 +108,14 @@ func (k *keeper) add(v Vote) (*Evidence, error) {
 		vs.weight += w
 	}
 	return nil, nil
+}
+
+func (t *tally) count(v *ValueID, w uint64) {
+	if v == nil {
+		t.nil += w
+	} else {
+		t.byValue[*v] += w
+	}
 }
 
 func sameValue(a, b *ValueID) bool {
@@ -135,4 +157,24 @@ func (k *keeper) skipTo(current Round) (Round, bool) {
 		}
 	}
 	return NilRound, false
+}
+
+// votesFor returns the votes of type t in round r for value, in
+// validator order: the commit a decision carries.
+func (k *keeper) votesFor(r Round, t VoteType, value ValueID) []Vote {
+	rt, ok := k.rounds[r]
+	if !ok {
+		return nil
+	}
+	tl := &rt[t-1]
+	var out []Vote
+	for i := range tl.votes {
+		for _, v := range []*Vote{tl.votes[i], tl.second[i]} {
+			if v != nil && v.Value != nil && *v.Value == value {
+				out = append(out, *v)
+				break
+			}
+		}
+	}
+	return out
 }
