@@ -24,6 +24,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/node/keystore"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
@@ -304,26 +305,8 @@ func Load(dir string) (*Home, error) {
 	return h, nil
 }
 
-func loadKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var f nodeKeyFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if f.Type != "ed25519" {
-		return nil, fmt.Errorf("%s: key type %q, want ed25519", path, f.Type)
-	}
-	seed, err := hex.DecodeString(f.Seed)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, fmt.Errorf("%s: the seed is not %d bytes of hex", path, ed25519.SeedSize)
-	}
-	return ed25519.NewKeyFromSeed(seed), nil
-}
+// loadKey reads the node key; it refuses a file others can read.
+func loadKey(path string) (ed25519.PrivateKey, error) { return privval.LoadKey(path) }
 
 // IsValidator reports whether the node key is in the genesis validator
 // set: a solo producer must be its only member to make valid blocks.
