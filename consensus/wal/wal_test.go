@@ -296,7 +296,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			n.w.Close() // the process dies; what was synced stays
+			n.w.Close()                  // the process dies; what was synced stays
 			n, recs := startNode(t, dir) // it decides again, in the replay, what it decided before
 			if len(recs) != k && !(appendedOnly && len(recs) == k+1) {
 				t.Fatalf("k=%d: %d records replayed", k, len(recs))
