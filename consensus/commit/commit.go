@@ -21,7 +21,7 @@ import (
 // Signature is one validator's precommit signature.
 type Signature struct {
 	_         struct{} `cbor:",toarray"`
-	Validator uint64 // index in the validator set, ascending in a commit
+	Validator uint64   // index in the validator set, ascending in a commit
 	Signature []byte
 }
 
