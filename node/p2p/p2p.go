@@ -1,0 +1,273 @@
+// Package p2p is the node's network: a libp2p host (Noise-secured, its
+// identity the node key, a resource manager bounding what peers may
+// use) joined to gossipsub topics named by chain and genesis, on which
+// consensus messages travel with application-level signatures. Every
+// topic has a validator: a message that does not decode, is for another
+// chain, names no validator of its height or carries a bad signature is
+// rejected (and counts against the peer that relayed it); one for a
+// height the node has no validator set for is ignored (docs/p2p.md).
+package p2p
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/plinthchain/plinth/consensus/privval"
+	"github.com/plinthchain/plinth/consensus/tendermint"
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/canon"
+)
+
+// DefaultMaxMessageBytes bounds a gossiped message: votes and proposals
+// are small; blocks larger than this travel in parts (not yet built).
+const DefaultMaxMessageBytes = 1 << 20
+
+// Config configures a Host.
+type Config struct {
+	// Key is the node's identity (its libp2p peer id derives from it).
+	Key ed25519.PrivateKey
+	// Listen are multiaddrs to listen on; default 127.0.0.1, any port.
+	Listen []string
+	// Bootstrap are peers to connect to at start (multiaddrs with /p2p/).
+	Bootstrap   []string
+	ChainID     string
+	GenesisHash [32]byte
+	// MaxMessageBytes bounds a gossiped message (DefaultMaxMessageBytes).
+	MaxMessageBytes int
+	// Validators returns the validator set in force at a height, or false
+	// if the node does not know it (too far ahead): such messages are
+	// ignored, neither delivered nor held against the peer.
+	Validators func(height uint64) ([]runtime.Validator, bool)
+	Logger     *slog.Logger
+}
+
+// SignedVote is a vote with its validator's signature
+// (privval.VoteSignBytes).
+type SignedVote struct {
+	Vote      tendermint.Vote
+	Signature []byte
+}
+
+// envelope is a consensus message on the wire.
+type envelope struct {
+	_         struct{} `cbor:",toarray"`
+	ChainID   string
+	Type      uint8
+	Height    uint64
+	Round     int64
+	Value     []byte // empty: nil
+	Validator uint64
+	Signature []byte
+}
+
+// Host is a running network node.
+type Host struct {
+	cfg       Config
+	h         host.Host
+	ps        *pubsub.PubSub
+	consensus *pubsub.Topic
+	sub       *pubsub.Subscription
+	votes     chan SignedVote
+	cancel    context.CancelFunc
+	done      chan struct{}
+}
+
+// Topic names the consensus topic of a chain: chain id and genesis hash
+// keep chains that share a network apart.
+func Topic(chainID string, genesis [32]byte) string {
+	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/consensus"
+}
+
+// New starts a host, joins the consensus topic and connects to the
+// bootstrap peers.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	if cfg.MaxMessageBytes == 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Validators == nil {
+		return nil, errors.New("p2p: no validator set provider")
+	}
+	key, err := crypto.UnmarshalEd25519PrivateKey(cfg.Key)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: node key: %w", err)
+	}
+	// The resource manager's scaled defaults bound connections, streams
+	// and memory per peer and in all (docs/p2p.md).
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: resource manager: %w", err)
+	}
+	h, err := libp2p.New(libp2p.Identity(key), libp2p.ListenAddrStrings(cfg.Listen...),
+		libp2p.Security(noise.ID, noise.New), libp2p.ResourceManager(rm))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: host: %w", err)
+	}
+	// Messages carry their own signatures; pubsub's are off, and a
+	// message is known by its content.
+	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(func(m *pb.Message) string { s := sha256.Sum256(m.Data); return string(s[:]) }),
+		pubsub.WithMaxMessageSize(cfg.MaxMessageBytes))
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("p2p: gossipsub: %w", err)
+	}
+	n := &Host{cfg: cfg, h: h, ps: ps, votes: make(chan SignedVote, 1024), done: make(chan struct{})}
+	name := Topic(cfg.ChainID, cfg.GenesisHash)
+	if err := ps.RegisterTopicValidator(name, n.validate); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("p2p: %w", err)
+	}
+	if n.consensus, err = ps.Join(name); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("p2p: join %s: %w", name, err)
+	}
+	if n.sub, err = n.consensus.Subscribe(); err != nil {
+		h.Close()
+		return nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
+	}
+	for _, a := range cfg.Bootstrap {
+		info, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("p2p: bootstrap peer %q: %w", a, err)
+		}
+		if err := h.Connect(ctx, *info); err != nil {
+			cfg.Logger.Warn("bootstrap peer unreachable", "peer", a, "err", err)
+		}
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go n.read(loopCtx)
+	return n, nil
+}
+
+// Addrs are the host's addresses, each with its peer id: what another
+// node's Bootstrap lists.
+func (n *Host) Addrs() []string {
+	self, _ := multiaddr.NewMultiaddr("/p2p/" + n.h.ID().String())
+	var out []string
+	for _, a := range n.h.Addrs() {
+		out = append(out, a.Encapsulate(self).String())
+	}
+	return out
+}
+
+// Peers is how many peers the host is connected to.
+func (n *Host) Peers() int { return len(n.h.Network().Peers()) }
+
+// TopicPeers is how many peers share the consensus topic.
+func (n *Host) TopicPeers() int { return len(n.consensus.ListPeers()) }
+
+// Votes delivers the votes peers sent, checked.
+func (n *Host) Votes() <-chan SignedVote { return n.votes }
+
+// PublishVote gossips a signed vote.
+func (n *Host) PublishVote(ctx context.Context, v SignedVote) error {
+	b, err := canon.Marshal(toEnvelope(n.cfg.ChainID, v))
+	if err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	return n.consensus.Publish(ctx, b)
+}
+
+func toEnvelope(chainID string, v SignedVote) envelope {
+	e := envelope{ChainID: chainID, Type: uint8(v.Vote.Type), Height: v.Vote.Height, Round: int64(v.Vote.Round),
+		Validator: uint64(v.Vote.Validator), Signature: v.Signature}
+	if v.Vote.Value != nil {
+		e.Value = append([]byte(nil), v.Vote.Value[:]...)
+	}
+	return e
+}
+
+// decode reads an envelope strictly and checks its shape.
+func decode(data []byte) (SignedVote, envelope, error) {
+	var e envelope
+	if err := canon.Unmarshal(data, &e); err != nil {
+		return SignedVote{}, e, err
+	}
+	if (e.Type != uint8(tendermint.Prevote) && e.Type != uint8(tendermint.Precommit)) || e.Round < 0 || e.Round > 1<<31-1 ||
+		(len(e.Value) != 0 && len(e.Value) != 32) || e.Validator > 1<<20 {
+		return SignedVote{}, e, errors.New("malformed vote")
+	}
+	v := tendermint.Vote{Type: tendermint.VoteType(e.Type), Height: e.Height, Round: tendermint.Round(e.Round), Validator: int(e.Validator)}
+	if len(e.Value) == 32 {
+		var id tendermint.ValueID
+		copy(id[:], e.Value)
+		v.Value = &id
+	}
+	return SignedVote{Vote: v, Signature: e.Signature}, e, nil
+}
+
+// validate is the consensus topic's validator.
+func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	v, e, err := decode(m.Data)
+	if err != nil || e.ChainID != n.cfg.ChainID {
+		return pubsub.ValidationReject
+	}
+	vals, ok := n.cfg.Validators(v.Vote.Height)
+	if !ok {
+		return pubsub.ValidationIgnore
+	}
+	if v.Vote.Validator >= len(vals) {
+		return pubsub.ValidationReject
+	}
+	if err := privval.VerifyVote(n.cfg.ChainID, v.Vote, ed25519.PublicKey(vals[v.Vote.Validator].PublicKey), v.Signature); err != nil {
+		return pubsub.ValidationReject
+	}
+	return pubsub.ValidationAccept
+}
+
+// read hands checked messages from others to Votes.
+func (n *Host) read(ctx context.Context) {
+	defer close(n.done)
+	for {
+		m, err := n.sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		if m.ReceivedFrom == n.h.ID() {
+			continue // our own, published
+		}
+		v, _, err := decode(m.Data)
+		if err != nil {
+			continue // validated already; cannot happen
+		}
+		select {
+		case n.votes <- v:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// Close leaves the topic and stops the host.
+func (n *Host) Close() error {
+	n.cancel()
+	n.sub.Cancel()
+	<-n.done
+	n.consensus.Close()
+	return n.h.Close()
+}

@@ -1,0 +1,243 @@
+package p2p
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/plinthchain/plinth/consensus/privval"
+	"github.com/plinthchain/plinth/consensus/tendermint"
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/canon"
+)
+
+// three real libp2p hosts on loopback, validators of one chain; B and C
+// bootstrap from A.
+func network(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
+	t.Helper()
+	var keys []ed25519.PrivateKey
+	var vals []runtime.Validator
+	for i := range 3 {
+		seed := make([]byte, 32)
+		seed[0] = byte(i + 1)
+		k := ed25519.NewKeyFromSeed(seed)
+		keys = append(keys, k)
+		vals = append(vals, runtime.Validator{PublicKey: k.Public().(ed25519.PublicKey), Power: 1, Name: fmt.Sprintf("v%d", i)})
+	}
+	provider := func(h uint64) ([]runtime.Validator, bool) { return vals, h <= 10 }
+	ctx := context.Background()
+	var hosts []*Host
+	for i := range 3 {
+		cfg := Config{Key: keys[i], ChainID: "p2p-test", GenesisHash: [32]byte{1}, Validators: provider}
+		if i > 0 {
+			cfg.Bootstrap = hosts[0].Addrs()
+		}
+		h, err := New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		hosts = append(hosts, h)
+	}
+	// Gossipsub is ready some heartbeats after peers see each other's
+	// subscriptions, and drops what is published before: warm up with
+	// probe votes (each different, or they would be deduplicated) until
+	// every host has heard host 0, then drain them. A hang guard, not a
+	// speed check.
+	deadline := time.Now().Add(30 * time.Second)
+	heard := make([]bool, len(hosts))
+	heard[0] = true
+	for round := tendermint.Round(1000); ; round++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hosts never heard each other: %v", heard)
+		}
+		probe := signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: round, Validator: 0})
+		if err := hosts[0].PublishVote(ctx, probe); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		all := true
+		for i, h := range hosts {
+			for drained := false; !drained; {
+				select {
+				case <-h.Votes():
+					heard[i] = true
+				default:
+					drained = true
+				}
+			}
+			all = all && heard[i]
+		}
+		if all {
+			break
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let late probes land, then drain them
+	for _, h := range hosts {
+		for drained := false; !drained; {
+			select {
+			case <-h.Votes():
+			default:
+				drained = true
+			}
+		}
+	}
+	return hosts, keys, vals
+}
+
+func signed(t *testing.T, key ed25519.PrivateKey, v tendermint.Vote) SignedVote {
+	t.Helper()
+	s, err := privval.Open(key, filepath.Join(t.TempDir(), "last_signed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := s.SignVote("p2p-test", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return SignedVote{Vote: v, Signature: sig}
+}
+
+func receive(t *testing.T, h *Host) SignedVote {
+	t.Helper()
+	select {
+	case v := <-h.Votes():
+		return v
+	case <-time.After(30 * time.Second): // a hang guard
+		t.Fatal("no vote arrived")
+		return SignedVote{}
+	}
+}
+
+// TestGossipValidates: a validator's signed vote reaches the other
+// hosts; a forged signature, a vote naming no validator, a vote for a
+// height without a known set, another chain's vote and garbage never
+// leave the publisher (pubsub runs the topic validator on what a host
+// publishes too, so peers would reject them the same way); the next good
+// vote is what arrives.
+func TestGossipValidates(t *testing.T) {
+	hosts, keys, _ := network(t)
+	ctx := context.Background()
+	a := tendermint.ValueID{0xAA}
+	good := signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: 0, Value: &a, Validator: 0})
+	if err := hosts[0].PublishVote(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts[1:] {
+		if got := receive(t, h); got.Vote.Validator != 0 || *got.Vote.Value != a || got.Vote.Type != tendermint.Prevote {
+			t.Fatalf("received %+v", got.Vote)
+		}
+	}
+
+	forged := signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 0, Value: &a, Validator: 2}) // v1's key, v2's name
+	stranger := signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 0, Value: &a, Validator: 7})
+	farAhead := signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 99, Round: 0, Value: &a, Validator: 0})
+	// A host's own validator refuses to send what it would refuse to
+	// receive (forged, no such validator); a vote for a height it has no
+	// set for is ignored locally, so it is not sent either.
+	for _, bad := range []SignedVote{forged, stranger, farAhead} {
+		if err := hosts[0].PublishVote(ctx, bad); err == nil {
+			t.Fatalf("published %+v", bad.Vote)
+		}
+	}
+	// Another chain's vote on this topic (published raw, as a misbehaving
+	// or misconfigured peer would).
+	other, err := canon.Marshal(toEnvelope("elsewhere", signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 2, Round: 0, Value: &a, Validator: 0})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hosts[0].consensus.Publish(ctx, other); err == nil {
+		t.Fatal("the publisher's own validator let another chain's vote out")
+	}
+	if err := hosts[0].consensus.Publish(ctx, []byte("not a vote")); err == nil {
+		t.Fatal("garbage was published")
+	}
+	marker := signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 0, Value: &a, Validator: 1})
+	if err := hosts[0].PublishVote(ctx, marker); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts[1:] {
+		if got := receive(t, h); got.Vote.Validator != 1 || got.Vote.Type != tendermint.Precommit {
+			t.Fatalf("a refused vote got through: %+v", got.Vote)
+		}
+	}
+}
+
+// TestRejectsBadPeers: a peer that runs no validators (a misbehaving or
+// foreign node on the same topic) publishes forged, unknown-validator,
+// other-chain and garbage messages; the hosts reject every one, and the
+// valid vote it sends after them is the first thing they deliver.
+func TestRejectsBadPeers(t *testing.T) {
+	hosts, keys, _ := network(t)
+	ctx := context.Background()
+	raw, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	ps, err := pubsub.NewGossipSub(ctx, raw, pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign), pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(func(m *pb.Message) string { s := sha256.Sum256(m.Data); return string(s[:]) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := ps.Join(Topic("p2p-test", [32]byte{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topic.Subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := peer.AddrInfoFromString(hosts[0].Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Connect(ctx, *info); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(v SignedVote, chain string) {
+		t.Helper()
+		b, err := canon.Marshal(toEnvelope(chain, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := topic.Publish(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Warm up until host 0 hears the raw peer.
+	deadline := time.Now().Add(30 * time.Second)
+	for round := tendermint.Round(2000); ; round++ {
+		if time.Now().After(deadline) {
+			t.Fatal("host 0 never heard the raw peer")
+		}
+		publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: round, Validator: 0}), "p2p-test")
+		time.Sleep(100 * time.Millisecond)
+		if len(hosts[0].Votes()) > 0 {
+			break
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	for len(hosts[0].Votes()) > 0 {
+		<-hosts[0].Votes()
+	}
+	a := tendermint.ValueID{0xBB}
+	publish(signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 2}), "p2p-test")  // forged
+	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 9}), "p2p-test")  // no such validator
+	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 0}), "elsewhere") // another chain
+	if err := topic.Publish(ctx, []byte("not a vote")); err != nil {
+		t.Fatal(err)
+	}
+	publish(signed(t, keys[2], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 6, Value: &a, Validator: 2}), "p2p-test") // good
+	if got := receive(t, hosts[0]); got.Vote.Validator != 2 || got.Vote.Round != 6 {
+		t.Fatalf("a rejected message got through: %+v", got.Vote)
+	}
+}
