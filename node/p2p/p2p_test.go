@@ -22,7 +22,7 @@ import (
 
 // three real libp2p hosts on loopback, validators of one chain; B and C
 // bootstrap from A.
-func network(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
+func testNetwork(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
 	t.Helper()
 	var keys []ed25519.PrivateKey
 	var vals []runtime.Validator
@@ -125,7 +125,7 @@ func receive(t *testing.T, h *Host) SignedVote {
 // publishes too, so peers would reject them the same way); the next good
 // vote is what arrives.
 func TestGossipValidates(t *testing.T) {
-	hosts, keys, _ := network(t)
+	hosts, keys, _ := testNetwork(t)
 	ctx := context.Background()
 	a := tendermint.ValueID{0xAA}
 	good := signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: 0, Value: &a, Validator: 0})
@@ -177,7 +177,7 @@ func TestGossipValidates(t *testing.T) {
 // other-chain and garbage messages; the hosts reject every one, and the
 // valid vote it sends after them is the first thing they deliver.
 func TestRejectsBadPeers(t *testing.T) {
-	hosts, keys, _ := network(t)
+	hosts, keys, _ := testNetwork(t)
 	ctx := context.Background()
 	raw, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
