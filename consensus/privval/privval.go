@@ -89,6 +89,18 @@ func VerifyVote(chainID string, v tendermint.Vote, pub ed25519.PublicKey, sig []
 	return nil
 }
 
+// VerifyProposal checks a proposal's signature by pub.
+func VerifyProposal(chainID string, p tendermint.Proposal, pub ed25519.PublicKey, sig []byte) error {
+	msg, err := ProposalSignBytes(chainID, p)
+	if err != nil {
+		return err
+	}
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
+		return fmt.Errorf("privval: the signature of the proposal h=%d r=%d does not verify", p.Height, p.Round)
+	}
+	return nil
+}
+
 // LastSigned is the record that guards against double signing.
 type LastSigned struct {
 	_         struct{} `cbor:",toarray"`

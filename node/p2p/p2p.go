@@ -63,15 +63,31 @@ type SignedVote struct {
 	Signature []byte
 }
 
-// envelope is a consensus message on the wire.
+// SignedProposal is a proposal with its proposer's signature
+// (privval.ProposalSignBytes). Its block travels separately.
+type SignedProposal struct {
+	Proposal  tendermint.Proposal
+	Signature []byte
+}
+
+// Kinds of consensus message.
+const (
+	kindPrevote   = uint8(tendermint.Prevote)
+	kindPrecommit = uint8(tendermint.Precommit)
+	kindProposal  = 3
+)
+
+// envelope is a consensus message on the wire: a vote (Validator is the
+// voter, POLRound unused) or a proposal (Validator is the proposer).
 type envelope struct {
 	_         struct{} `cbor:",toarray"`
 	ChainID   string
-	Type      uint8
+	Kind      uint8
 	Height    uint64
 	Round     int64
-	Value     []byte // empty: nil
+	Value     []byte // empty: a nil vote
 	Validator uint64
+	POLRound  int64
 	Signature []byte
 }
 
@@ -83,6 +99,7 @@ type Host struct {
 	consensus *pubsub.Topic
 	sub       *pubsub.Subscription
 	votes     chan SignedVote
+	proposals chan SignedProposal
 	cancel    context.CancelFunc
 	done      chan struct{}
 }
@@ -134,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("p2p: gossipsub: %w", err)
 	}
-	n := &Host{cfg: cfg, h: h, ps: ps, votes: make(chan SignedVote, 1024), done: make(chan struct{})}
+	n := &Host{cfg: cfg, h: h, ps: ps, votes: make(chan SignedVote, 1024), proposals: make(chan SignedProposal, 64), done: make(chan struct{})}
 	name := Topic(cfg.ChainID, cfg.GenesisHash)
 	if err := ps.RegisterTopicValidator(name, n.validate); err != nil {
 		h.Close()
@@ -186,15 +203,28 @@ func (n *Host) Votes() <-chan SignedVote { return n.votes }
 
 // PublishVote gossips a signed vote.
 func (n *Host) PublishVote(ctx context.Context, v SignedVote) error {
-	b, err := canon.Marshal(toEnvelope(n.cfg.ChainID, v))
+	return n.publish(ctx, voteEnvelope(n.cfg.ChainID, v))
+}
+
+// PublishProposal gossips a signed proposal.
+func (n *Host) PublishProposal(ctx context.Context, p SignedProposal) error {
+	return n.publish(ctx, envelope{ChainID: n.cfg.ChainID, Kind: kindProposal, Height: p.Proposal.Height, Round: int64(p.Proposal.Round),
+		Value: append([]byte(nil), p.Proposal.Value[:]...), Validator: uint64(p.Proposal.Proposer), POLRound: int64(p.Proposal.POLRound), Signature: p.Signature})
+}
+
+// Proposals delivers the proposals peers sent, checked.
+func (n *Host) Proposals() <-chan SignedProposal { return n.proposals }
+
+func (n *Host) publish(ctx context.Context, e envelope) error {
+	b, err := canon.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	return n.consensus.Publish(ctx, b)
 }
 
-func toEnvelope(chainID string, v SignedVote) envelope {
-	e := envelope{ChainID: chainID, Type: uint8(v.Vote.Type), Height: v.Vote.Height, Round: int64(v.Vote.Round),
+func voteEnvelope(chainID string, v SignedVote) envelope {
+	e := envelope{ChainID: chainID, Kind: uint8(v.Vote.Type), Height: v.Vote.Height, Round: int64(v.Vote.Round),
 		Validator: uint64(v.Vote.Validator), Signature: v.Signature}
 	if v.Vote.Value != nil {
 		e.Value = append([]byte(nil), v.Vote.Value[:]...)
@@ -202,42 +232,79 @@ func toEnvelope(chainID string, v SignedVote) envelope {
 	return e
 }
 
-// decode reads an envelope strictly and checks its shape.
-func decode(data []byte) (SignedVote, envelope, error) {
+// decode reads an envelope strictly and checks its shape; it returns
+// the vote or the proposal it carries.
+func decode(data []byte) (envelope, *SignedVote, *SignedProposal, error) {
 	var e envelope
 	if err := canon.Unmarshal(data, &e); err != nil {
-		return SignedVote{}, e, err
+		return e, nil, nil, err
 	}
-	if (e.Type != uint8(tendermint.Prevote) && e.Type != uint8(tendermint.Precommit)) || e.Round < 0 || e.Round > 1<<31-1 ||
-		(len(e.Value) != 0 && len(e.Value) != 32) || e.Validator > 1<<20 {
-		return SignedVote{}, e, errors.New("malformed vote")
+	if e.Round < 0 || e.Round > 1<<31-1 || e.Validator > 1<<20 {
+		return e, nil, nil, errors.New("malformed message")
 	}
-	v := tendermint.Vote{Type: tendermint.VoteType(e.Type), Height: e.Height, Round: tendermint.Round(e.Round), Validator: int(e.Validator)}
-	if len(e.Value) == 32 {
-		var id tendermint.ValueID
-		copy(id[:], e.Value)
-		v.Value = &id
+	switch e.Kind {
+	case kindPrevote, kindPrecommit:
+		if len(e.Value) != 0 && len(e.Value) != 32 || e.POLRound != 0 {
+			return e, nil, nil, errors.New("malformed vote")
+		}
+		v := tendermint.Vote{Type: tendermint.VoteType(e.Kind), Height: e.Height, Round: tendermint.Round(e.Round), Validator: int(e.Validator)}
+		if len(e.Value) == 32 {
+			var id tendermint.ValueID
+			copy(id[:], e.Value)
+			v.Value = &id
+		}
+		return e, &SignedVote{Vote: v, Signature: e.Signature}, nil, nil
+	case kindProposal:
+		if len(e.Value) != 32 || e.POLRound < -1 || e.POLRound >= e.Round {
+			return e, nil, nil, errors.New("malformed proposal")
+		}
+		p := tendermint.Proposal{Height: e.Height, Round: tendermint.Round(e.Round), POLRound: tendermint.Round(e.POLRound), Proposer: int(e.Validator)}
+		copy(p.Value[:], e.Value)
+		return e, nil, &SignedProposal{Proposal: p, Signature: e.Signature}, nil
 	}
-	return SignedVote{Vote: v, Signature: e.Signature}, e, nil
+	return e, nil, nil, errors.New("unknown kind of message")
 }
 
 // validate is the consensus topic's validator.
 func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-	v, e, err := decode(m.Data)
+	e, v, p, err := decode(m.Data)
 	if err != nil || e.ChainID != n.cfg.ChainID {
 		return pubsub.ValidationReject
 	}
-	vals, ok := n.cfg.Validators(v.Vote.Height)
+	vals, ok := n.cfg.Validators(e.Height)
 	if !ok {
 		return pubsub.ValidationIgnore
 	}
-	if v.Vote.Validator >= len(vals) {
+	if e.Validator >= uint64(len(vals)) {
 		return pubsub.ValidationReject
 	}
-	if err := privval.VerifyVote(n.cfg.ChainID, v.Vote, ed25519.PublicKey(vals[v.Vote.Validator].PublicKey), v.Signature); err != nil {
+	pub := ed25519.PublicKey(vals[e.Validator].PublicKey)
+	if v != nil {
+		err = privval.VerifyVote(n.cfg.ChainID, v.Vote, pub, v.Signature)
+	} else {
+		// Only the round's proposer may propose.
+		if proposer, perr := proposerOf(vals, p.Proposal.Height, p.Proposal.Round); perr != nil || proposer != p.Proposal.Proposer {
+			return pubsub.ValidationReject
+		}
+		err = privval.VerifyProposal(n.cfg.ChainID, p.Proposal, pub, p.Signature)
+	}
+	if err != nil {
 		return pubsub.ValidationReject
 	}
 	return pubsub.ValidationAccept
+}
+
+// proposerOf is tendermint's proposer of (h, r) in the set vals.
+func proposerOf(vals []runtime.Validator, h uint64, r tendermint.Round) (int, error) {
+	tv := make([]tendermint.Validator, len(vals))
+	for i, v := range vals {
+		tv[i] = tendermint.Validator{Name: v.Name, Power: v.Power}
+	}
+	set, err := tendermint.NewValidatorSet(tv)
+	if err != nil {
+		return 0, err
+	}
+	return set.Proposer(h, r), nil
 }
 
 // read hands checked messages from others to Votes.
@@ -251,12 +318,20 @@ func (n *Host) read(ctx context.Context) {
 		if m.ReceivedFrom == n.h.ID() {
 			continue // our own, published
 		}
-		v, _, err := decode(m.Data)
+		_, v, p, err := decode(m.Data)
 		if err != nil {
 			continue // validated already; cannot happen
 		}
+		if v != nil {
+			select {
+			case n.votes <- *v:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
 		select {
-		case n.votes <- v:
+		case n.proposals <- *p:
 		case <-ctx.Done():
 			return
 		}

@@ -151,7 +151,7 @@ func TestGossipValidates(t *testing.T) {
 	}
 	// Another chain's vote on this topic (published raw, as a misbehaving
 	// or misconfigured peer would).
-	other, err := canon.Marshal(toEnvelope("elsewhere", signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 2, Round: 0, Value: &a, Validator: 0})))
+	other, err := canon.Marshal(voteEnvelope("elsewhere", signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 2, Round: 0, Value: &a, Validator: 0})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestRejectsBadPeers(t *testing.T) {
 	}
 	publish := func(v SignedVote, chain string) {
 		t.Helper()
-		b, err := canon.Marshal(toEnvelope(chain, v))
+		b, err := canon.Marshal(voteEnvelope(chain, v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,5 +239,57 @@ func TestRejectsBadPeers(t *testing.T) {
 	publish(signed(t, keys[2], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 6, Value: &a, Validator: 2}), "p2p-test") // good
 	if got := receive(t, hosts[0]); got.Vote.Validator != 2 || got.Vote.Round != 6 {
 		t.Fatalf("a rejected message got through: %+v", got.Vote)
+	}
+}
+
+// TestProposals: the round's proposer's signed proposal reaches the
+// others; a proposal by anyone else for that round, a forged one and a
+// malformed POL round never leave the publisher.
+func TestProposals(t *testing.T) {
+	hosts, keys, vals := testNetwork(t)
+	ctx := context.Background()
+	proposer, err := proposerOf(vals, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(signer int, p tendermint.Proposal) SignedProposal {
+		t.Helper()
+		s, err := privval.Open(keys[signer], filepath.Join(t.TempDir(), "last_signed"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := s.SignProposal("p2p-test", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return SignedProposal{Proposal: p, Signature: sig}
+	}
+	other := (proposer + 1) % len(vals)
+	block := tendermint.ValueID{0xCC}
+	for _, bad := range []SignedProposal{
+		sign(other, tendermint.Proposal{Height: 1, Round: 0, Value: block, POLRound: -1, Proposer: other}),      // not the proposer
+		sign(other, tendermint.Proposal{Height: 1, Round: 0, Value: block, POLRound: -1, Proposer: proposer}),   // forged
+		sign(proposer, tendermint.Proposal{Height: 1, Round: 0, Value: block, POLRound: 0, Proposer: proposer}), // POL round not below the round
+	} {
+		if err := hosts[proposer].PublishProposal(ctx, bad); err == nil {
+			t.Fatalf("published %+v", bad.Proposal)
+		}
+	}
+	good := sign(proposer, tendermint.Proposal{Height: 1, Round: 0, Value: block, POLRound: -1, Proposer: proposer})
+	if err := hosts[proposer].PublishProposal(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hosts {
+		if i == proposer {
+			continue
+		}
+		select {
+		case p := <-h.Proposals():
+			if p.Proposal != good.Proposal {
+				t.Fatalf("host %d received %+v", i, p.Proposal)
+			}
+		case <-time.After(30 * time.Second): // a hang guard
+			t.Fatalf("host %d received no proposal", i)
+		}
 	}
 }
