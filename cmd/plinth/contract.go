@@ -99,11 +99,7 @@ func contractCommand() *cli.Command {
 				Description: "   plinth contract call --from dev1 plinth1… increment\n   plinth contract call --from dev1 --funds 500 plinth1… deposit '{\"memo\": \"march\"}'",
 				Flags:       txFlags(hexFlag, funds),
 				Action: func(c *cli.Context) error {
-					a, err := address.Parse(c.Args().Get(0))
-					if err != nil {
-						return err
-					}
-					in, err := input(c, c.Args().Get(2))
+					a, method, in, err := methodArgs(c, input)
 					if err != nil {
 						return err
 					}
@@ -111,7 +107,7 @@ func contractCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					s, err := send(c, tx.Call{Contract: a, Method: c.Args().Get(1), Input: in, Funds: amount})
+					s, err := send(c, tx.Call{Contract: a, Method: method, Input: in, Funds: amount})
 					if err != nil {
 						return err
 					}
@@ -125,15 +121,11 @@ func contractCommand() *cli.Command {
 				Description: "   plinth contract query plinth1… count\n   plinth contract query --output json plinth1… balance '{\"owner\": \"plinth1…\"}'",
 				Flags:       append([]cli.Flag{hexFlag, &cli.Uint64Flag{Name: "gas", Usage: "gas cap (0: the node's)"}}, clientFlags...),
 				Action: func(c *cli.Context) error {
-					a, err := address.Parse(c.Args().Get(0))
+					a, method, in, err := methodArgs(c, input)
 					if err != nil {
 						return err
 					}
-					in, err := input(c, c.Args().Get(2))
-					if err != nil {
-						return err
-					}
-					r, err := client.New(c.String("node")).Query(c.Context, api.QueryRequest{Contract: a, Method: c.Args().Get(1), Input: in, Gas: c.Uint64("gas")})
+					r, err := client.New(c.String("node")).Query(c.Context, api.QueryRequest{Contract: a, Method: method, Input: in, Gas: c.Uint64("gas")})
 					if err != nil {
 						return err
 					}
@@ -189,6 +181,19 @@ func contractCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// methodArgs reads call's and query's ADDRESS METHOD [INPUT].
+func methodArgs(c *cli.Context, input func(*cli.Context, string) ([]byte, error)) (address.Address, string, []byte, error) {
+	a, err := address.Parse(c.Args().Get(0))
+	if err != nil {
+		return a, "", nil, err
+	}
+	if c.Args().Get(1) == "" {
+		return a, "", nil, fmt.Errorf("want ADDRESS METHOD [INPUT]: no method")
+	}
+	in, err := input(c, c.Args().Get(2))
+	return a, c.Args().Get(1), in, err
 }
 
 // buildCommand wraps contracts/build: the standard Go toolchain with the
