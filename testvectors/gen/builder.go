@@ -29,7 +29,6 @@ var p = params.Version1()
 // generator checks against the implementation before writing the file.
 type builder struct {
 	v         testvectors.Vector
-	dir       string // where code_path resolves, relative to the vector
 	keys      map[string]ed25519.PrivateKey
 	nonces    map[string]uint64
 	accounts  []map[string]any

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -98,8 +97,6 @@ func init() {
 		hostCase{name: "key-too-long", imports: imp("storage_write", "(param i32 i32 i32 i32) (result i32)"), body: `(drop (call $storage_write (i32.const 0) (i32.const 513) (i32.const 0) (i32.const 1)))`},
 	)
 	// Functions that need an account, a device or another contract.
-	alice := func(b *builder) address.Address { return b.addr("alice") }
-	_ = alice
 	cases = append(cases,
 		hostCase{name: "balance", imports: imp("balance", "(param i32 i32)"), funds: 99,
 			body: `(call $self (i32.const 9)) (call $read (i32.const 9) (i32.const 0)) (call $balance (i32.const 0) (i32.const 1)) (call $reg (i32.const 1))`},
@@ -264,5 +261,3 @@ func mustSigned(b *builder, raw []byte) []byte {
 	}
 	return s
 }
-
-var _ = hex.EncodeToString
