@@ -19,6 +19,7 @@ import (
 //	h<block hash>                height u64
 //	t<tx hash>                   height u64 ‖ index u32
 //	c<height u64><index u32>     tx hash ‖ encoded receipt
+//	q<height u64>                the commit that decided the block (when given)
 //
 // Prune never deletes these: it prunes state history only (docs/state.md).
 const (
@@ -26,6 +27,7 @@ const (
 	prefixBlockHash = 'h'
 	prefixTx        = 't'
 	prefixReceipt   = 'c'
+	prefixCommit    = 'q'
 )
 
 var (
@@ -44,6 +46,11 @@ type Block struct {
 	Data     []byte     // the encoded block (header and transactions)
 	TxHashes [][32]byte // hashes of its transactions, in order
 	Receipts [][]byte   // encoded receipts, one per transaction (same length as TxHashes)
+	// Commit is the proof that consensus decided the block (its
+	// precommits, encoded by the caller); empty on a chain without one.
+	// The next block carries it too, but until then this is the only copy
+	// a node can serve to peers catching up.
+	Commit []byte
 }
 
 // TxLocation is where a transaction was committed.
@@ -103,6 +110,11 @@ func (s *Store) writeBlock(b *pebble.Batch, height uint64, blk *Block) error {
 	); err != nil {
 		return err
 	}
+	if len(blk.Commit) > 0 {
+		if err := b.Set(heightKey(prefixCommit, height), blk.Commit, nil); err != nil {
+			return err
+		}
+	}
 	var loc, receipt []byte
 	for i, h := range blk.TxHashes {
 		loc = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(loc[:0], height), uint32(i))
@@ -132,6 +144,11 @@ func (s *Store) BlockAt(height uint64) (*Block, error) {
 	}
 	blk := &Block{Data: rec[36:]}
 	copy(blk.Hash[:], rec)
+	if c, ok, err := s.get(heightKey(prefixCommit, height)); err != nil {
+		return nil, fmt.Errorf("state: commit of block %d: %w", height, err)
+	} else if ok {
+		blk.Commit = c
+	}
 	n := binary.BigEndian.Uint32(rec[32:36])
 	blk.TxHashes = make([][32]byte, 0, n)
 	blk.Receipts = make([][]byte, 0, n)

@@ -75,6 +75,16 @@ func Decode(raw []byte, maxBytes int) (*Block, error) {
 	return &b, nil
 }
 
+// LastCommitHash is what a header carries of its block's LastCommit: zero
+// for none (the dev chain's blocks, and a BFT chain's first block), else
+// its hash under a domain tag.
+func LastCommitHash(lastCommit []byte) [32]byte {
+	if len(lastCommit) == 0 {
+		return [32]byte{}
+	}
+	return canon.TaggedHash("plinth/commit\x00", lastCommit)
+}
+
 // TxsRoot is the binary Merkle root of transaction hashes in order, shaped
 // as RFC 6962's: a leaf is SHA-256(0x00 ‖ hash), a node SHA-256(0x01 ‖
 // left ‖ right), a level's odd node out moves up unchanged, and no
@@ -109,7 +119,9 @@ func TxsRoot(txs [][]byte) [32]byte {
 
 // CheckChild checks what a header must satisfy against its parent and the
 // chain, before any transaction runs: version, chain, height, time strictly
-// after the parent's, parent hash, transactions root. Parameters and
+// after the parent's, parent hash, last commit hash, transactions root.
+// Whether the last commit proves the parent is consensus's check
+// (consensus/commit), which knows the validators that signed it. Parameters and
 // validators are checked by the runtime, which knows which are in force.
 func CheckChild(parent *Header, parentHash [32]byte, b *Block) error {
 	h := &b.Header
@@ -128,6 +140,9 @@ func CheckChild(parent *Header, parentHash [32]byte, b *Block) error {
 	}
 	if h.ParentHash != parentHash {
 		errs = append(errs, fmt.Errorf("parent hash %x, want %x", h.ParentHash[:8], parentHash[:8]))
+	}
+	if lc := LastCommitHash(b.LastCommit); h.LastCommitHash != lc {
+		errs = append(errs, fmt.Errorf("last commit hash %x, computed %x", h.LastCommitHash[:8], lc[:8]))
 	}
 	if root := TxsRoot(b.Txs); h.TxsRoot != root {
 		errs = append(errs, fmt.Errorf("transactions root %x, computed %x", h.TxsRoot[:8], root[:8]))

@@ -79,17 +79,29 @@ func TestCheckChild(t *testing.T) {
 	if err := CheckChild(parent, ph, good()); err != nil {
 		t.Fatal(err)
 	}
+	withCommit := good()
+	withCommit.LastCommit = []byte("a commit")
+	withCommit.Header.LastCommitHash = LastCommitHash(withCommit.LastCommit)
+	if err := CheckChild(parent, ph, withCommit); err != nil || withCommit.Header.LastCommitHash == ([32]byte{}) {
+		t.Fatalf("a block naming its last commit: %v", err)
+	}
 	for name, c := range map[string]struct {
 		mod  func(*Block)
 		want string
 	}{
-		"version":   {func(b *Block) { b.Header.Version = 2 }, "version"},
-		"chain":     {func(b *Block) { b.Header.ChainID = "d" }, "chain"},
-		"height":    {func(b *Block) { b.Header.Height = 7 }, "height"},
-		"same time": {func(b *Block) { b.Header.Time = 1000 }, "time"},
-		"parent":    {func(b *Block) { b.Header.ParentHash[0] ^= 1 }, "parent hash"},
-		"extra tx":  {func(b *Block) { b.Txs = append(b.Txs, []byte{8}) }, "transactions root"},
-		"reordered": {func(b *Block) { b.Txs = [][]byte{{8}, {7}}; b.Header.TxsRoot = TxsRoot([][]byte{{7}, {8}}) }, "transactions root"},
+		"version":          {func(b *Block) { b.Header.Version = 2 }, "version"},
+		"chain":            {func(b *Block) { b.Header.ChainID = "d" }, "chain"},
+		"height":           {func(b *Block) { b.Header.Height = 7 }, "height"},
+		"same time":        {func(b *Block) { b.Header.Time = 1000 }, "time"},
+		"parent":           {func(b *Block) { b.Header.ParentHash[0] ^= 1 }, "parent hash"},
+		"extra tx":         {func(b *Block) { b.Txs = append(b.Txs, []byte{8}) }, "transactions root"},
+		"reordered":        {func(b *Block) { b.Txs = [][]byte{{8}, {7}}; b.Header.TxsRoot = TxsRoot([][]byte{{7}, {8}}) }, "transactions root"},
+		"commit not named": {func(b *Block) { b.LastCommit = []byte{1} }, "last commit hash"},
+		"other commit": {func(b *Block) {
+			b.LastCommit = []byte{1}
+			b.Header.LastCommitHash = LastCommitHash([]byte{2})
+		}, "last commit hash"},
+		"commit named, absent": {func(b *Block) { b.Header.LastCommitHash = LastCommitHash([]byte{1}) }, "last commit hash"},
 	} {
 		b := good()
 		c.mod(b)

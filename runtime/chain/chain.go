@@ -91,8 +91,27 @@ func (c *Chain) base() (state.Reader, []state.Change, error) {
 	return c.genesisState, c.genesisChanges, nil
 }
 
+// Pending is a block executed on the head but not committed: consensus
+// checks a proposal by executing it, and commits it only once decided.
+// It is valid until the chain commits another block.
+type Pending struct {
+	Block *block.Block
+	Hash  [32]byte
+	Out   *runtime.Output
+	p     *state.Prepared
+}
+
 // Apply executes b on the head, checks its state root, and commits it.
 func (c *Chain) Apply(ctx context.Context, b *block.Block) (*runtime.Output, error) {
+	p, err := c.Execute(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return p.Out, c.CommitPending(p, nil)
+}
+
+// Execute runs b on the head and checks its state root, writing nothing.
+func (c *Chain) Execute(ctx context.Context, b *block.Block) (*Pending, error) {
 	base, genesis, err := c.base()
 	if err != nil {
 		return nil, err
@@ -110,61 +129,84 @@ func (c *Chain) Apply(ctx context.Context, b *block.Block) (*runtime.Output, err
 		got := p.Root()
 		return nil, fmt.Errorf("%w: block %d names %x, its transactions make %x", ErrStateRoot, b.Header.Height, b.Header.StateRoot[:8], got[:8])
 	}
-	return out, c.commit(p, b, out)
+	hash, err := b.Header.Hash()
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{Block: b, Hash: hash, Out: out, p: p}, nil
 }
 
 // Propose builds the next block from txs (encoded envelopes, in order) at
 // time (ms, after the head's) for proposer, executes and commits it.
 func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer address.Address) (*block.Block, *runtime.Output, error) {
-	base, genesis, err := c.base()
+	p, err := c.Build(ctx, txs, time, proposer, nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.Block, p.Out, c.CommitPending(p, nil)
+}
+
+// Build makes the next block from txs at time for proposer, carrying
+// lastCommit (the head's commit, encoded; nil on a chain without one),
+// and executes it, writing nothing.
+func (c *Chain) Build(ctx context.Context, txs [][]byte, time uint64, proposer address.Address, lastCommit []byte) (*Pending, error) {
+	base, genesis, err := c.base()
+	if err != nil {
+		return nil, err
+	}
 	ph, vh, err := runtime.InForce(base, c.head.Height+1)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	b := &block.Block{
 		Header: block.Header{
 			Version: block.ProtocolVersion, ChainID: c.head.ChainID, Height: c.head.Height + 1, Time: time,
 			Proposer: proposer, ParentHash: c.headHash, TxsRoot: block.TxsRoot(txs),
-			ValidatorsHash: vh, ParamsHash: ph,
+			ValidatorsHash: vh, ParamsHash: ph, LastCommitHash: block.LastCommitHash(lastCommit),
 		},
-		Txs: txs,
+		Txs:        txs,
+		LastCommit: lastCommit,
 	}
 	out, err := c.rt.Apply(ctx, base, &c.head, c.headHash, b)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	p, err := c.store.Prepare(b.Header.Height, merge(genesis, out.Changes))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	b.Header.StateRoot = p.Root()
 	out.StateRoot = p.Root()
-	return b, out, c.commit(p, b, out)
+	hash, err := b.Header.Hash()
+	if err != nil {
+		return nil, err
+	}
+	return &Pending{Block: b, Hash: hash, Out: out, p: p}, nil
 }
 
-func (c *Chain) commit(p *state.Prepared, b *block.Block, out *runtime.Output) error {
+// CommitPending commits an executed block, with the commit that decided
+// it (encoded; nil on a chain without one), in one synced batch. It fails
+// if the chain has committed another block since.
+func (c *Chain) CommitPending(p *Pending, commit []byte) error {
+	b, out, hash := p.Block, p.Out, p.Hash
 	data, err := b.Encode()
 	if err != nil {
 		return err
 	}
-	hash, err := b.Header.Hash()
-	if err != nil {
-		return err
-	}
-	rec := &state.Block{Hash: hash, Data: data, TxHashes: make([][32]byte, len(b.Txs)), Receipts: make([][]byte, len(b.Txs))}
+	rec := &state.Block{Hash: hash, Data: data, Commit: commit, TxHashes: make([][32]byte, len(b.Txs)), Receipts: make([][]byte, len(b.Txs))}
 	for i, raw := range b.Txs {
 		rec.TxHashes[i] = tx.Hash(raw)
 		if rec.Receipts[i], err = out.Receipts[i].Encode(); err != nil {
 			return err
 		}
 	}
-	if err := c.store.CommitPrepared(p, rec); err != nil {
+	if err := c.store.CommitPrepared(p.p, rec); err != nil {
 		return err
 	}
 	c.head, c.headHash = b.Header, hash
+	if c.genesisState != nil {
+		c.genesisState, c.genesisChanges = nil, nil
+	}
 	return nil
 }
 
