@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -100,6 +101,8 @@ type Host struct {
 	sub       *pubsub.Subscription
 	votes     chan SignedVote
 	proposals chan SignedProposal
+	futureMu  sync.Mutex
+	future    [][]byte // messages of heights not known yet, oldest first
 	cancel    context.CancelFunc
 	done      chan struct{}
 }
@@ -208,8 +211,12 @@ func (n *Host) PublishVote(ctx context.Context, v SignedVote) error {
 
 // PublishProposal gossips a signed proposal.
 func (n *Host) PublishProposal(ctx context.Context, p SignedProposal) error {
-	return n.publish(ctx, envelope{ChainID: n.cfg.ChainID, Kind: kindProposal, Height: p.Proposal.Height, Round: int64(p.Proposal.Round),
-		Value: append([]byte(nil), p.Proposal.Value[:]...), Validator: uint64(p.Proposal.Proposer), POLRound: int64(p.Proposal.POLRound), Signature: p.Signature})
+	return n.publish(ctx, proposalEnvelope(n.cfg.ChainID, p))
+}
+
+func proposalEnvelope(chainID string, p SignedProposal) envelope {
+	return envelope{ChainID: chainID, Kind: kindProposal, Height: p.Proposal.Height, Round: int64(p.Proposal.Round),
+		Value: append([]byte(nil), p.Proposal.Value[:]...), Validator: uint64(p.Proposal.Proposer), POLRound: int64(p.Proposal.POLRound), Signature: p.Signature}
 }
 
 // Proposals delivers the proposals peers sent, checked.
@@ -265,18 +272,34 @@ func decode(data []byte) (envelope, *SignedVote, *SignedProposal, error) {
 	return e, nil, nil, errors.New("unknown kind of message")
 }
 
-// validate is the consensus topic's validator.
+// validate is the consensus topic's validator. A message for a height
+// whose validator set the node does not know yet — the next height's,
+// sent by peers a block ahead — is ignored (not relayed, not held against
+// the peer) but kept, a bounded number of them, for TakeFuture: without
+// it a node that commits a block a moment after its peers would lose
+// their first votes of the next height to gossip's de-duplication.
 func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-	e, v, p, err := decode(m.Data)
+	_, _, _, res := n.check(m.Data)
+	if res == pubsub.ValidationIgnore {
+		n.keepFuture(m.Data)
+	}
+	return res
+}
+
+// check decodes and verifies a consensus message: its chain, its signer's
+// place in the validator set of its height, the proposer of its round
+// and the signature.
+func (n *Host) check(data []byte) (envelope, *SignedVote, *SignedProposal, pubsub.ValidationResult) {
+	e, v, p, err := decode(data)
 	if err != nil || e.ChainID != n.cfg.ChainID {
-		return pubsub.ValidationReject
+		return e, nil, nil, pubsub.ValidationReject
 	}
 	vals, ok := n.cfg.Validators(e.Height)
 	if !ok {
-		return pubsub.ValidationIgnore
+		return e, nil, nil, pubsub.ValidationIgnore
 	}
 	if e.Validator >= uint64(len(vals)) {
-		return pubsub.ValidationReject
+		return e, nil, nil, pubsub.ValidationReject
 	}
 	pub := ed25519.PublicKey(vals[e.Validator].PublicKey)
 	if v != nil {
@@ -284,14 +307,55 @@ func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubs
 	} else {
 		// Only the round's proposer may propose.
 		if proposer, perr := proposerOf(vals, p.Proposal.Height, p.Proposal.Round); perr != nil || proposer != p.Proposal.Proposer {
-			return pubsub.ValidationReject
+			return e, nil, nil, pubsub.ValidationReject
 		}
 		err = privval.VerifyProposal(n.cfg.ChainID, p.Proposal, pub, p.Signature)
 	}
 	if err != nil {
-		return pubsub.ValidationReject
+		return e, nil, nil, pubsub.ValidationReject
 	}
-	return pubsub.ValidationAccept
+	return e, v, p, pubsub.ValidationAccept
+}
+
+// maxFuture bounds the messages kept for heights not yet known.
+const maxFuture = 4096
+
+func (n *Host) keepFuture(data []byte) {
+	n.futureMu.Lock()
+	defer n.futureMu.Unlock()
+	if len(n.future) >= maxFuture {
+		n.future = n.future[1:]
+	}
+	n.future = append(n.future, append([]byte(nil), data...))
+}
+
+// TakeFuture returns the kept messages of height h that check out now
+// that its validator set is known, and forgets every kept message of
+// height h or below.
+func (n *Host) TakeFuture(h uint64) ([]SignedVote, []SignedProposal) {
+	n.futureMu.Lock()
+	kept := n.future
+	n.future = nil
+	n.futureMu.Unlock()
+	var votes []SignedVote
+	var props []SignedProposal
+	var later [][]byte
+	for _, data := range kept {
+		e, v, p, res := n.check(data)
+		switch {
+		case e.Height > h:
+			later = append(later, data)
+		case e.Height < h || res != pubsub.ValidationAccept:
+		case v != nil:
+			votes = append(votes, *v)
+		default:
+			props = append(props, *p)
+		}
+	}
+	n.futureMu.Lock()
+	n.future = append(later, n.future...)
+	n.futureMu.Unlock()
+	return votes, props
 }
 
 // proposerOf is tendermint's proposer of (h, r) in the set vals.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,8 +22,19 @@ import (
 )
 
 // three real libp2p hosts on loopback, validators of one chain; B and C
-// bootstrap from A.
+// bootstrap from A. Each knows the validator set of heights up to 10.
 func testNetwork(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
+	t.Helper()
+	var known [3]atomic.Uint64
+	for i := range known {
+		known[i].Store(10)
+	}
+	return testNetworkKnowing(t, &known)
+}
+
+// testNetworkKnowing is testNetwork with host i knowing the validator set
+// of heights up to known[i] (which the test may raise as it goes).
+func testNetworkKnowing(t *testing.T, known *[3]atomic.Uint64) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
 	t.Helper()
 	var keys []ed25519.PrivateKey
 	var vals []runtime.Validator
@@ -33,10 +45,10 @@ func testNetwork(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validat
 		keys = append(keys, k)
 		vals = append(vals, runtime.Validator{PublicKey: k.Public().(ed25519.PublicKey), Power: 1, Name: fmt.Sprintf("v%d", i)})
 	}
-	provider := func(h uint64) ([]runtime.Validator, bool) { return vals, h <= 10 }
 	ctx := context.Background()
 	var hosts []*Host
 	for i := range 3 {
+		provider := func(h uint64) ([]runtime.Validator, bool) { return vals, h <= known[i].Load() }
 		cfg := Config{Key: keys[i], ChainID: "p2p-test", GenesisHash: [32]byte{1}, Validators: provider}
 		if i > 0 {
 			cfg.Bootstrap = hosts[0].Addrs()

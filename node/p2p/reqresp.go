@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -23,6 +24,14 @@ import (
 const (
 	StatusProtocol protocol.ID = "/plinth/status/1"
 	BlocksProtocol protocol.ID = "/plinth/blocks-by-range/1"
+	// BlockProtocol fetches one block by hash: how a proposal's block
+	// reaches validators (a block can be far larger than a gossip
+	// message), from any peer that has it.
+	BlockProtocol protocol.ID = "/plinth/block-by-hash/1"
+	// ConsensusProtocol asks a peer for the consensus messages it holds
+	// for a height: how a node recovers votes and proposals it missed,
+	// which gossip will not deliver again once it has seen them.
+	ConsensusProtocol protocol.ID = "/plinth/consensus-messages/1"
 )
 
 // MaxBlocksPerRequest bounds a blocks-by-range answer.
@@ -62,8 +71,21 @@ type Serving struct {
 	// Blocks returns the block at each height in [start, start+count)
 	// the node has, in order, stopping at the first it lacks.
 	Blocks func(start, count uint64) []BlockWithCommit
+	// Block returns the encoded block with hash (a proposal's, or a
+	// committed one), if the node has it.
+	Block func(hash [32]byte) ([]byte, bool)
+	// Consensus returns the signed votes and proposals the node holds for
+	// height (none for a height it is not at).
+	Consensus func(height uint64) ([]SignedVote, []SignedProposal)
 	// PerPeerPerSecond bounds each peer's requests (default 20).
 	PerPeerPerSecond int
+}
+
+// ConsensusMessages is a ConsensusProtocol answer: the messages as they
+// travel on the topic, each checked by the asker as if gossiped.
+type ConsensusMessages struct {
+	_        struct{} `cbor:",toarray"`
+	Messages [][]byte
 }
 
 // ErrRateLimited is what a peer gets for asking too often.
@@ -149,7 +171,89 @@ func (n *Host) Serve(s Serving) {
 		}
 		return out, nil
 	}))
+	if s.Block != nil {
+		n.h.SetStreamHandler(BlockProtocol, handle(func(req []byte) (any, error) {
+			var hash []byte
+			if err := canon.Unmarshal(req, &hash); err != nil || len(hash) != 32 {
+				return nil, fmt.Errorf("bad request: want a 32-byte block hash")
+			}
+			b, ok := s.Block([32]byte(hash))
+			if !ok {
+				return nil, fmt.Errorf("no block %x", hash[:8])
+			}
+			return b, nil
+		}))
+	}
+	if s.Consensus != nil {
+		n.h.SetStreamHandler(ConsensusProtocol, handle(func(req []byte) (any, error) {
+			var h uint64
+			if err := canon.Unmarshal(req, &h); err != nil {
+				return nil, fmt.Errorf("bad request: want a height")
+			}
+			votes, props := s.Consensus(h)
+			var out ConsensusMessages
+			for _, p := range props {
+				b, err := canon.Marshal(proposalEnvelope(n.cfg.ChainID, p))
+				if err != nil {
+					return nil, err
+				}
+				out.Messages = append(out.Messages, b)
+			}
+			for _, v := range votes {
+				b, err := canon.Marshal(voteEnvelope(n.cfg.ChainID, v))
+				if err != nil {
+					return nil, err
+				}
+				out.Messages = append(out.Messages, b)
+			}
+			return out, nil
+		}))
+	}
 }
+
+// ErrBadPeerData is the answer of a peer that served something that does
+// not check out (a block of another hash, a forged vote).
+var ErrBadPeerData = errors.New("p2p: peer served bad data")
+
+// RequestBlock asks p for the block with hash; the answer is checked
+// against it with hashOf (the block's hash as the chain computes it).
+func (n *Host) RequestBlock(ctx context.Context, p peer.ID, hash [32]byte, hashOf func([]byte) ([32]byte, error)) ([]byte, error) {
+	var b []byte
+	if err := n.request(ctx, p, BlockProtocol, hash[:], &b); err != nil {
+		return nil, err
+	}
+	if got, err := hashOf(b); err != nil || got != hash {
+		return nil, fmt.Errorf("%w: %s answered block %x with another (%v)", ErrBadPeerData, p, hash[:8], err)
+	}
+	return b, nil
+}
+
+// RequestConsensus asks p for its consensus messages of height, each
+// checked as the topic's validator checks a gossiped one; a message that
+// fails is the peer's fault, and nothing it sent is returned.
+func (n *Host) RequestConsensus(ctx context.Context, p peer.ID, height uint64) ([]SignedVote, []SignedProposal, error) {
+	var m ConsensusMessages
+	if err := n.request(ctx, p, ConsensusProtocol, height, &m); err != nil {
+		return nil, nil, err
+	}
+	var votes []SignedVote
+	var props []SignedProposal
+	for _, data := range m.Messages {
+		e, v, pr, res := n.check(data)
+		if res != pubsub.ValidationAccept || e.Height != height {
+			return nil, nil, fmt.Errorf("%w: %s sent a consensus message for height %d that does not check out", ErrBadPeerData, p, e.Height)
+		}
+		if v != nil {
+			votes = append(votes, *v)
+		} else {
+			props = append(props, *pr)
+		}
+	}
+	return votes, props, nil
+}
+
+// ConnectedPeers lists the peers the host is connected to.
+func (n *Host) ConnectedPeers() []peer.ID { return n.h.Network().Peers() }
 
 // response is every answer's envelope: the body, or why not.
 type response struct {
