@@ -266,6 +266,19 @@ func ValidatorsHash(vs []Validator) ([32]byte, error) {
 	return canon.TaggedHash("plinth/validators\x00", b), nil
 }
 
+// DecodeValidators reads a validator set as the state holds it (under
+// ValidatorsKey), checking it as the system call that sets it does.
+func DecodeValidators(b []byte) ([]Validator, error) {
+	var vs []Validator
+	if err := canon.Unmarshal(b, &vs); err != nil {
+		return nil, fmt.Errorf("runtime: validator set: %w", err)
+	}
+	if err := checkValidators(vs); err != nil {
+		return nil, fmt.Errorf("runtime: validator set: %w", err)
+	}
+	return vs, nil
+}
+
 // checkValidators checks a validator set: not empty, 32-byte keys, no key
 // twice, no zero power.
 func checkValidators(vs []Validator) error {

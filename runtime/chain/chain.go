@@ -249,6 +249,34 @@ func (c *Chain) Query(ctx context.Context, contract address.Address, method stri
 	return c.rt.Query(ctx, base, &c.head, contract, method, input, gasCap)
 }
 
+// Validators returns the validator set in force at height (at most the
+// head's plus one): the one in the state after the block before it, so a
+// set changed by block h governs block h+1 on.
+func (c *Chain) Validators(height uint64) ([]runtime.Validator, error) {
+	var (
+		b   []byte
+		ok  bool
+		err error
+	)
+	switch {
+	case height == 0 || height > c.head.Height+1:
+		return nil, fmt.Errorf("chain: validators of height %d: the head is %d", height, c.head.Height)
+	case height == 1:
+		return c.genesis.Validators, nil
+	case height == c.head.Height+1:
+		b, ok, err = c.store.Get(runtime.ValidatorsKey())
+	default:
+		b, ok, err = c.store.GetAt(runtime.ValidatorsKey(), height-1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chain: validators of height %d: %w", height, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("chain: validators of height %d: none in the state", height)
+	}
+	return runtime.DecodeValidators(b)
+}
+
 // State is the head's state, to read: the store, or the genesis state
 // before the first block.
 func (c *Chain) State() state.Reader {

@@ -91,3 +91,29 @@ func TestPendingBlocks(t *testing.T) {
 		t.Fatalf("executing wrote: height %d", vs.Height())
 	}
 }
+
+// TestValidatorsByHeight: the set in force at a height is the genesis set
+// for block 1, the state's after the previous block otherwise; heights
+// beyond the next are refused.
+func TestValidatorsByHeight(t *testing.T) {
+	ctx := context.Background()
+	net := newNet(t, 1)
+	c, s := openChain(t, t.TempDir(), net.genesis)
+	defer s.Close()
+	for h := uint64(1); h <= 3; h++ {
+		if _, _, err := c.Propose(ctx, nil, net.genesis.Time+h*1000, net.proposer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for h := uint64(1); h <= 4; h++ {
+		vs, err := c.Validators(h)
+		if err != nil || len(vs) != 1 || !bytes.Equal(vs[0].PublicKey, net.genesis.Validators[0].PublicKey) {
+			t.Fatalf("validators of %d: %v %v", h, vs, err)
+		}
+	}
+	for _, h := range []uint64{0, 5} {
+		if _, err := c.Validators(h); err == nil {
+			t.Fatalf("validators of height %d with the head at 3: no error", h)
+		}
+	}
+}

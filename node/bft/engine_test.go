@@ -1,0 +1,339 @@
+package bft
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plinthchain/plinth/consensus/commit"
+	"github.com/plinthchain/plinth/consensus/privval"
+	"github.com/plinthchain/plinth/consensus/tendermint"
+	"github.com/plinthchain/plinth/node/p2p"
+	"github.com/plinthchain/plinth/runtime"
+	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/tx"
+	"github.com/plinthchain/plinth/state"
+)
+
+const testChain = "bft-test"
+
+func seedKey(b byte) ed25519.PrivateKey {
+	seed := make([]byte, 32)
+	seed[0], seed[31] = b, 0x5a
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+// testGenesis is a chain of n validators of power 1 (keys seedKey(1…n))
+// and one funded account (seedKey(100)).
+func testGenesis(t *testing.T, n int) *runtime.Genesis {
+	t.Helper()
+	user := address.FromPublicKey(seedKey(100).Public().(ed25519.PublicKey))
+	vals := ""
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			vals += ","
+		}
+		vals += fmt.Sprintf(`{"public_key": %q, "power": 1, "name": "v%d"}`, hex.EncodeToString(seedKey(byte(i+1)).Public().(ed25519.PublicKey)), i)
+	}
+	g, err := runtime.ParseGenesis([]byte(fmt.Sprintf(`{
+		"chain_id": %q, "genesis_time": %q,
+		"accounts": [{"address": %q, "balance": "1000000000000000"}],
+		"validators": [%s],
+		"governance": %q
+	}`, testChain, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), user, vals, user)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// txQueue is a mempool for tests: every transaction handed in goes into
+// the next block until one includes it.
+type txQueue struct {
+	mu  sync.Mutex
+	txs [][]byte
+}
+
+func (q *txQueue) add(raw []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.txs = append(q.txs, raw)
+}
+
+func (q *txQueue) Reap(uint64, int) [][]byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([][]byte(nil), q.txs...)
+}
+
+func (q *txQueue) Update(included [][]byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	in := map[string]bool{}
+	for _, t := range included {
+		in[string(t)] = true
+	}
+	q.txs = slicesDeleteFunc(q.txs, func(t []byte) bool { return in[string(t)] })
+}
+
+func (q *txQueue) Remove(hash [32]byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.txs = slicesDeleteFunc(q.txs, func(t []byte) bool { return tx.Hash(t) == hash })
+}
+
+func slicesDeleteFunc(s [][]byte, del func([]byte) bool) [][]byte {
+	out := s[:0]
+	for _, t := range s {
+		if !del(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// testNode is one node: a real store on disk, the runtime, a libp2p host
+// on loopback and the engine.
+type testNode struct {
+	dir    string
+	key    ed25519.PrivateKey // nil: a follower
+	local  *Local
+	store  *state.Store
+	rt     *runtime.Runtime
+	host   *p2p.Host
+	engine *Engine
+	txs    *txQueue
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func testTimeouts() tendermint.Params {
+	return tendermint.Params{ProposeBase: 1500, ProposeDelta: 500, PrevoteBase: 500, PrevoteDelta: 250, PrecommitBase: 500, PrecommitDelta: 250}
+}
+
+// startNode opens (or reopens) a node in dir and runs it.
+func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.PrivateKey, bootstrap []string) *testNode {
+	t.Helper()
+	ctx := context.Background()
+	gh, err := g.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := state.Open(filepath.Join(dir, "state"), state.Options{ChainID: g.ChainID, Genesis: gh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := chain.Open(ctx, s, rt, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &testNode{dir: dir, key: key, store: s, rt: rt, txs: &txQueue{}, done: make(chan error, 1)}
+	n.local = &Local{Chain: c, Store: s, Mu: &sync.RWMutex{}, GenesisHash: gh}
+	hostKey := key
+	if hostKey == nil {
+		hostKey = seedKey(200)
+	}
+	n.host, err = p2p.New(ctx, p2p.Config{Key: hostKey, ChainID: g.ChainID, GenesisHash: gh, Bootstrap: bootstrap, Validators: n.local.Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		ChainID: g.ChainID, Timeouts: testTimeouts(), WALDir: filepath.Join(dir, "wal"),
+		Now: func() uint64 { return uint64(time.Now().UnixMilli()) }, MaxGas: g.Params.MaxBlockGas, MaxBytes: int(g.Params.MaxBlockBytes),
+		BlockInterval: 100 * time.Millisecond, AskEvery: 500 * time.Millisecond,
+	}
+	if key != nil {
+		signer, err := privval.Open(key, filepath.Join(dir, "last_signed.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Signer = signer
+	}
+	n.engine = New(cfg, n.local, n.txs, n.host)
+	n.host.Serve(Serving(n.local, n.engine))
+	runCtx, cancel := context.WithCancel(ctx)
+	n.cancel = cancel
+	go func() { n.done <- n.engine.Run(runCtx) }()
+	return n
+}
+
+// stop ends the node as a crash would leave it: the engine stops between
+// two steps, nothing is flushed beyond what each step synced.
+func (n *testNode) stop(t *testing.T) {
+	t.Helper()
+	n.cancel()
+	if err := <-n.done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("engine: %v", err)
+	}
+	n.host.Close()
+	n.rt.Close(context.Background())
+	n.store.Close()
+}
+
+func (n *testNode) height() uint64 {
+	h, _ := n.local.Head()
+	return h.Height
+}
+
+// waitHeight waits until every node has committed height h (a hang
+// guard, not a speed check).
+func waitHeight(t *testing.T, h uint64, nodes ...*testNode) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		all := true
+		for _, n := range nodes {
+			select {
+			case err := <-n.done:
+				t.Fatalf("a node stopped: %v", err)
+			default:
+			}
+			all = all && n.height() >= h
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			var hs []uint64
+			for _, n := range nodes {
+				hs = append(hs, n.height())
+			}
+			t.Fatalf("waiting for height %d: nodes at %v", h, hs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sameChain checks that the nodes hold the same blocks up to h, each
+// carrying a commit of its parent that verifies against the validators,
+// and each stored with its own commit.
+func sameChain(t *testing.T, g *runtime.Genesis, h uint64, nodes ...*testNode) {
+	t.Helper()
+	for height := uint64(1); height <= h; height++ {
+		var first *state.Block
+		for i, n := range nodes {
+			b, err := n.local.Block(height)
+			if err != nil {
+				t.Fatalf("node %d: block %d: %v", i, height, err)
+			}
+			if first == nil {
+				first = b
+			} else if b.Hash != first.Hash {
+				t.Fatalf("height %d: node %d has block %x, node 0 %x", height, i, b.Hash[:4], first.Hash[:4])
+			}
+			c, err := commit.Decode(b.Commit)
+			if err != nil {
+				t.Fatalf("node %d: block %d's commit: %v", i, height, err)
+			}
+			if err := commit.Verify(g.ChainID, c, g.Validators, height, b.Hash); err != nil {
+				t.Fatalf("node %d: block %d's commit: %v", i, height, err)
+			}
+		}
+		blk, err := block.Decode(first.Data, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if height == 1 {
+			if len(blk.LastCommit) != 0 {
+				t.Fatal("block 1 carries a last commit")
+			}
+			continue
+		}
+		c, err := commit.Decode(blk.LastCommit)
+		if err != nil {
+			t.Fatalf("block %d's last commit: %v", height, err)
+		}
+		if err := commit.Verify(g.ChainID, c, g.Validators, height-1, blk.Header.ParentHash); err != nil {
+			t.Fatalf("block %d's last commit: %v", height, err)
+		}
+	}
+}
+
+func transfer(t *testing.T, nonce uint64) []byte {
+	t.Helper()
+	to := address.FromPublicKey(seedKey(101).Public().(ed25519.PublicKey))
+	raw, err := tx.Sign(&tx.Tx{ChainID: testChain, Nonce: nonce, GasLimit: 200_000, GasPrice: canon.NewU256(1),
+		Payload: tx.Payload{Body: tx.Transfer{To: to, Amount: canon.NewU256(1000 + nonce)}}}, seedKey(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestFourValidators: four validators on real stores and real libp2p
+// hosts on loopback agree on every block; a transaction handed to any
+// one of them is committed; every block carries its parent's commit.
+// One validator stops (a crash between two steps): the other three keep
+// committing; restarted from its WAL and store, it catches up and
+// follows again without signing anything that conflicts.
+func TestFourValidators(t *testing.T) {
+	g := testGenesis(t, 4)
+	var nodes []*testNode
+	for i := 0; i < 4; i++ {
+		var boot []string
+		if i > 0 {
+			boot = nodes[0].host.Addrs()
+		}
+		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
+	}
+	defer func() {
+		for _, n := range nodes {
+			if n != nil {
+				n.stop(t)
+			}
+		}
+	}()
+	waitHeight(t, 3, nodes...)
+
+	// A transaction given to node 2 only is committed by all.
+	raw := transfer(t, 0)
+	nodes[2].txs.add(raw)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		loc, _, err := nodes[0].store.Tx(tx.Hash(raw))
+		if err == nil {
+			t.Logf("transfer committed at height %d", loc.Height)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the transfer was never committed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Node 3 stops; the rest go on.
+	dir3 := nodes[3].dir
+	nodes[3].stop(t)
+	nodes[3] = nil
+	at := nodes[0].height()
+	waitHeight(t, at+3, nodes[:3]...)
+
+	// It restarts from its WAL and store and catches up.
+	nodes[3] = startNode(t, g, dir3, seedKey(4), nodes[0].host.Addrs())
+	at = nodes[0].height()
+	waitHeight(t, at+2, nodes...)
+	top := nodes[0].height()
+	for _, n := range nodes {
+		top = min(top, n.height())
+	}
+	sameChain(t, g, top, nodes...)
+	for i, n := range nodes {
+		if r1, r0 := n.store.RootHash(), nodes[0].store.RootHash(); n.height() == nodes[0].height() && !bytes.Equal(r1[:], r0[:]) {
+			t.Fatalf("node %d: state root %x at the same height as node 0's %x", i, r1[:4], r0[:4])
+		}
+	}
+}
