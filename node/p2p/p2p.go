@@ -34,9 +34,28 @@ import (
 	"github.com/plinthchain/plinth/runtime/canon"
 )
 
-// DefaultMaxMessageBytes bounds a gossiped message: votes and proposals
-// are small; blocks larger than this travel in parts (not yet built).
-const DefaultMaxMessageBytes = 1 << 20
+// DefaultMaxMessageBytes bounds a gossiped message: transactions up to
+// the chain's largest (a deploy of 4 MiB of code) and its envelope.
+// Votes and proposals are far smaller (maxConsensusBytes); blocks never
+// travel by gossip: they are fetched by hash (BlockProtocol).
+const DefaultMaxMessageBytes = 5 << 20
+
+// maxConsensusBytes bounds a vote or proposal envelope.
+const maxConsensusBytes = 4 << 10
+
+// Verdict is what the node says of a transaction a peer gossiped.
+type Verdict int
+
+const (
+	// Accept: the node took it (into its mempool); it is relayed.
+	Accept Verdict = iota
+	// Ignore: well-formed but not wanted now (known already, a stale
+	// nonce, a full pool): not relayed, not held against the peer.
+	Ignore
+	// Reject: malformed, badly signed, another chain's: the peer that
+	// relayed it is penalised.
+	Reject
+)
 
 // Config configures a Host.
 type Config struct {
@@ -54,7 +73,11 @@ type Config struct {
 	// if the node does not know it (too far ahead): such messages are
 	// ignored, neither delivered nor held against the peer.
 	Validators func(height uint64) ([]runtime.Validator, bool)
-	Logger     *slog.Logger
+	// AcceptTx takes a transaction gossiped by a peer (into the mempool)
+	// and says what became of it; nil leaves the node off the
+	// transactions topic.
+	AcceptTx func(raw []byte) Verdict
+	Logger   *slog.Logger
 }
 
 // SignedVote is a vote with its validator's signature
@@ -99,6 +122,8 @@ type Host struct {
 	ps        *pubsub.PubSub
 	consensus *pubsub.Topic
 	sub       *pubsub.Subscription
+	txTopic   *pubsub.Topic
+	txSub     *pubsub.Subscription
 	votes     chan SignedVote
 	proposals chan SignedProposal
 	futureMu  sync.Mutex
@@ -111,6 +136,11 @@ type Host struct {
 // keep chains that share a network apart.
 func Topic(chainID string, genesis [32]byte) string {
 	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/consensus"
+}
+
+// TxTopic names the transactions topic of a chain.
+func TxTopic(chainID string, genesis [32]byte) string {
+	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/txs"
 }
 
 // New starts a host, joins the consensus topic and connects to the
@@ -168,6 +198,32 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
 	}
+	if cfg.AcceptTx != nil {
+		name := TxTopic(cfg.ChainID, cfg.GenesisHash)
+		self := h.ID()
+		err := ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+			if from == self {
+				return pubsub.ValidationAccept // the node's own: its mempool took it before publishing
+			}
+			switch cfg.AcceptTx(m.Data) {
+			case Accept:
+				return pubsub.ValidationAccept
+			case Reject:
+				return pubsub.ValidationReject
+			}
+			return pubsub.ValidationIgnore
+		})
+		if err == nil {
+			n.txTopic, err = ps.Join(name)
+		}
+		if err == nil {
+			n.txSub, err = n.txTopic.Subscribe()
+		}
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("p2p: join %s: %w", name, err)
+		}
+	}
 	for _, a := range cfg.Bootstrap {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
@@ -181,6 +237,17 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.read(loopCtx)
+	if n.txSub != nil {
+		// The validator hands each transaction to the mempool; what the
+		// subscription delivers after it is only drained.
+		go func() {
+			for {
+				if _, err := n.txSub.Next(loopCtx); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	return n, nil
 }
 
@@ -200,6 +267,14 @@ func (n *Host) Peers() int { return len(n.h.Network().Peers()) }
 
 // TopicPeers is how many peers share the consensus topic.
 func (n *Host) TopicPeers() int { return len(n.consensus.ListPeers()) }
+
+// PublishTx gossips a transaction the node's mempool accepted.
+func (n *Host) PublishTx(ctx context.Context, raw []byte) error {
+	if n.txTopic == nil {
+		return errors.New("p2p: not on the transactions topic")
+	}
+	return n.txTopic.Publish(ctx, raw)
+}
 
 // Votes delivers the votes peers sent, checked.
 func (n *Host) Votes() <-chan SignedVote { return n.votes }
@@ -290,6 +365,9 @@ func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubs
 // place in the validator set of its height, the proposer of its round
 // and the signature.
 func (n *Host) check(data []byte) (envelope, *SignedVote, *SignedProposal, pubsub.ValidationResult) {
+	if len(data) > maxConsensusBytes {
+		return envelope{}, nil, nil, pubsub.ValidationReject
+	}
 	e, v, p, err := decode(data)
 	if err != nil || e.ChainID != n.cfg.ChainID {
 		return e, nil, nil, pubsub.ValidationReject
@@ -406,6 +484,9 @@ func (n *Host) read(ctx context.Context) {
 func (n *Host) Close() error {
 	n.cancel()
 	n.sub.Cancel()
+	if n.txSub != nil {
+		n.txSub.Cancel()
+	}
 	<-n.done
 	n.consensus.Close()
 	return n.h.Close()

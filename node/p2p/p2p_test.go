@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -303,5 +304,97 @@ func TestProposals(t *testing.T) {
 		case <-time.After(30 * time.Second): // a hang guard
 			t.Fatalf("host %d received no proposal", i)
 		}
+	}
+}
+
+// TestTransactions: a transaction published by one host reaches the
+// other's AcceptTx over the transactions topic; one the receiver rejects
+// is not relayed further, and one it ignores is not either.
+func TestTransactions(t *testing.T) {
+	ctx := context.Background()
+	var keys []ed25519.PrivateKey
+	for i := range 3 {
+		seed := make([]byte, 32)
+		seed[0] = byte(i + 40)
+		keys = append(keys, ed25519.NewKeyFromSeed(seed))
+	}
+	none := func(uint64) ([]runtime.Validator, bool) { return nil, false }
+	got := make([]chan string, 3)
+	var hosts []*Host
+	for i := range 3 {
+		got[i] = make(chan string, 64)
+		cfg := Config{Key: keys[i], ChainID: "p2p-test", GenesisHash: [32]byte{1}, Validators: none,
+			AcceptTx: func(raw []byte) Verdict {
+				got[i] <- string(raw)
+				switch {
+				case strings.HasPrefix(string(raw), "bad"):
+					return Reject
+				case strings.HasPrefix(string(raw), "old"):
+					return Ignore
+				}
+				return Accept
+			}}
+		if i > 0 {
+			cfg.Bootstrap = hosts[i-1].Addrs() // a line: 0 — 1 — 2
+		}
+		h, err := New(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		hosts = append(hosts, h)
+	}
+	// Publish distinct probes until host 2, two hops away, has one (the
+	// mesh forms over a few heartbeats); a hang guard, not a speed check.
+	deadline := time.Now().Add(30 * time.Second)
+	for i := 0; ; i++ {
+		if err := hosts[0].PublishTx(ctx, fmt.Appendf(nil, "probe %d", i)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-got[2]:
+		case <-time.After(200 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("no transaction crossed two hops")
+			}
+			continue
+		}
+		break
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range got[1:] {
+		for len(c) > 0 {
+			<-c
+		}
+	}
+	if len(got[0]) != 0 {
+		t.Fatal("the publisher's own AcceptTx ran on its transaction")
+	}
+	for _, raw := range []string{"bad tx", "old tx", "good tx"} {
+		if err := hosts[0].PublishTx(ctx, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Host 1 sees all three; only the accepted one goes on to host 2.
+	var at1 []string
+	for range 3 {
+		select {
+		case s := <-got[1]:
+			at1 = append(at1, s)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("host 1 saw only %q", at1)
+		}
+	}
+	select {
+	case s := <-got[2]:
+		if s != "good tx" {
+			t.Fatalf("host 2 got %q relayed", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the accepted transaction never reached host 2")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if len(got[2]) != 0 {
+		t.Fatalf("host 2 got %q too", <-got[2])
 	}
 }
