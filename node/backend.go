@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,14 +30,31 @@ func (n *Node) Subscribe(f api.StreamFilter) (<-chan []api.StreamEvent, func()) 
 // Status implements api.Backend.
 func (n *Node) Status(context.Context) (api.Status, error) {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
 	h, hash := n.chain.Head()
-	return api.Status{ChainID: h.ChainID, Height: h.Height, BlockHash: hash[:], Time: h.Time, GenesisHash: n.genesisHash[:], MempoolTxs: n.pool.Len(), Dev: n.cfg.Genesis.Dev}, nil
+	vals, err := n.chain.Validators(h.Height + 1)
+	n.mu.RUnlock()
+	if err != nil {
+		return api.Status{}, fmt.Errorf("%w: %w", errState, err)
+	}
+	st := api.Status{ChainID: h.ChainID, Height: h.Height, BlockHash: hash[:], Time: h.Time, GenesisHash: n.genesisHash[:],
+		MempoolTxs: n.pool.Len(), Dev: n.cfg.Genesis.Dev, StateRoot: h.StateRoot[:], Consensus: "solo", Validators: len(vals)}
+	self := n.cfg.Proposer
+	if n.engine != nil {
+		es := n.engine.Status()
+		st.Consensus, st.Round, st.CatchingUp, st.Peers = "bft", es.Round, es.CatchingUp, n.host.Peers()
+		self = address.FromPublicKey(n.cfg.Network.Key.Public().(ed25519.PublicKey))
+	}
+	for i, v := range vals {
+		if address.FromPublicKey(ed25519.PublicKey(v.PublicKey)) == self {
+			st.Validator = &api.ValidatorStatus{Index: i, Name: v.Name, Power: v.Power, Address: self}
+		}
+	}
+	return st, nil
 }
 
 // SubmitTx implements api.Backend: a transaction the pool refuses is a bad
 // request, named by the pool's error.
-func (n *Node) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
+func (n *Node) SubmitTx(ctx context.Context, raw []byte) ([32]byte, error) {
 	h, err := n.pool.Add(raw)
 	if errors.Is(err, errState) {
 		return [32]byte{}, err // the node's failure, not the request's: 500
@@ -46,6 +64,14 @@ func (n *Node) SubmitTx(_ context.Context, raw []byte) ([32]byte, error) {
 	}
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%w: %w", api.ErrBadRequest, err)
+	}
+	if n.host != nil {
+		// The network's proposers have it too; the pool has it if that
+		// fails, and this node proposes it in its turn.
+		if err := n.host.PublishTx(context.WithoutCancel(ctx), raw); err != nil {
+			n.log.Warn("gossip transaction", "tx", fmt.Sprintf("%x", h[:8]), "err", err)
+		}
+		return h, nil
 	}
 	n.producer.Notify()
 	return h, nil

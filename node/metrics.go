@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/plinthchain/plinth/node/bft"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/block"
 )
@@ -42,6 +43,12 @@ func newMetrics(pool func() int) *metrics {
 
 // block records a committed block and how long it took.
 func (m *metrics) block(b *block.Block, out *runtime.Output, took time.Duration) {
+	m.committed(b, out)
+	m.blockTime.Observe(took.Seconds())
+}
+
+// committed records a committed block.
+func (m *metrics) committed(b *block.Block, out *runtime.Output) {
 	m.height.Set(float64(b.Header.Height))
 	m.txs.Add(float64(len(b.Txs)))
 	for _, r := range out.Receipts {
@@ -50,5 +57,22 @@ func (m *metrics) block(b *block.Block, out *runtime.Output, took time.Duration)
 		}
 	}
 	m.gas.Add(float64(out.GasUsed))
-	m.blockTime.Observe(took.Seconds())
+}
+
+// consensus adds the network's gauges: the engine's round and whether it
+// is catching up, and the peers.
+func (m *metrics) consensus(status func() bft.Status, peers func() int) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plinth_consensus_round", Help: "Round of the height being decided (0 when the first round decides)."},
+			func() float64 { return float64(status().Round) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plinth_consensus_catching_up", Help: "1 while the node syncs blocks from peers."},
+			func() float64 {
+				if status().CatchingUp {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plinth_p2p_peers", Help: "Connected libp2p peers."},
+			func() float64 { return float64(peers()) }),
+	)
 }

@@ -6,6 +6,7 @@ package node
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,8 +18,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/solo"
+	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node/api"
+	"github.com/plinthchain/plinth/node/bft"
+	"github.com/plinthchain/plinth/node/mempool"
+	"github.com/plinthchain/plinth/node/p2p"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
@@ -55,6 +61,26 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock blocks are stamped with (ms since the Unix epoch).
 	Now func() uint64
+	// Network, if set, runs the node in a network of validators (BFT
+	// consensus over libp2p) instead of producing blocks alone.
+	Network *Network
+}
+
+// Network configures a node of a network of validators.
+type Network struct {
+	// Key is the node key: its libp2p identity, and the validator key it
+	// signs with while it is in the validator set.
+	Key ed25519.PrivateKey
+	// Listen are libp2p multiaddrs to listen on; Bootstrap the peers to
+	// dial at start (multiaddrs with /p2p/<id>).
+	Listen, Bootstrap []string
+	// MDNS finds peers on the local network too.
+	MDNS bool
+	// Timeouts are the consensus rounds' (tendermint.DefaultParams if zero).
+	Timeouts tendermint.Params
+	// BlockInterval is the least time from a commit to this node's next
+	// proposal.
+	BlockInterval time.Duration
 }
 
 // HeadState is the head state the mempool checks transactions against
@@ -73,6 +99,8 @@ type Node struct {
 	rt       *runtime.Runtime
 	pool     Pool
 	producer *solo.Producer
+	engine   *bft.Engine // with Config.Network, instead of producer
+	host     *p2p.Host
 
 	// mu orders the chain: the producer holds it to make a block, reads
 	// hold it shared. The chain and the store's commit are not safe for
@@ -115,6 +143,14 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.pool = cfg.NewPool(&headState{n: n})
 	n.metrics = newMetrics(n.pool.Len)
 	n.hub = newHub()
+	if cfg.Network != nil {
+		if err := n.openNetwork(ctx, c, store); err != nil {
+			rt.Close(ctx)
+			store.Close()
+			return nil, err
+		}
+		return n, nil
+	}
 	p := g.Params
 	n.producer = solo.New(solo.Config{
 		BlockTime: cfg.BlockTime, Proposer: cfg.Proposer, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), Now: cfg.Now,
@@ -126,6 +162,53 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		},
 	}, &lockedChain{n: n}, n.pool, cfg.Logger)
 	return n, nil
+}
+
+// openNetwork starts the libp2p host and the consensus engine.
+func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Store) error {
+	nc, g := n.cfg.Network, n.cfg.Genesis
+	local := &bft.Local{Chain: c, Store: store, Mu: &n.mu, GenesisHash: n.genesisHash}
+	host, err := p2p.New(ctx, p2p.Config{Key: nc.Key, Listen: nc.Listen, Bootstrap: nc.Bootstrap, MDNS: nc.MDNS,
+		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx, Logger: n.log})
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	signer, err := privval.Open(nc.Key, filepath.Join(n.cfg.Home, "last_signed.json"))
+	if err != nil {
+		host.Close()
+		return fmt.Errorf("node: %w", err)
+	}
+	p := g.Params
+	n.host = host
+	n.engine = bft.New(bft.Config{
+		ChainID: g.ChainID, Timeouts: nc.Timeouts, Signer: signer, WALDir: filepath.Join(n.cfg.Home, "consensus-wal"),
+		Now: n.cfg.Now, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), MaxBlockBytes: blockBytesLimit(p),
+		BlockInterval: nc.BlockInterval, Logger: n.log,
+		OnCommit: func(pend *chain.Pending) {
+			n.metrics.committed(pend.Block, pend.Out)
+			n.hub.publish(blockEvents(pend.Block, pend.Hash, pend.Out))
+		},
+	}, local, n.pool, host)
+	host.Serve(bft.Serving(local, n.engine))
+	n.metrics.consensus(n.engine.Status, host.Peers)
+	return nil
+}
+
+// blockBytesLimit bounds an encoded block from a peer: its transactions'
+// limit and room for the header, the commit and the encoding.
+func blockBytesLimit(p params.Params) int { return int(p.MaxBlockBytes) + 1<<20 }
+
+// acceptTx is the transactions topic's judge: the mempool takes it, or
+// says why not.
+func (n *Node) acceptTx(raw []byte) p2p.Verdict {
+	_, err := n.pool.Add(raw)
+	switch {
+	case err == nil:
+		return p2p.Accept
+	case errors.Is(err, mempool.ErrMalformed), errors.Is(err, mempool.ErrBadSignature), errors.Is(err, mempool.ErrWrongChain):
+		return p2p.Reject
+	}
+	return p2p.Ignore
 }
 
 // Run serves the API and produces blocks until ctx ends, then stops the
@@ -143,7 +226,12 @@ func (n *Node) Run(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	n.log.Info("node running", "chain", n.cfg.Genesis.ChainID, "api", ln.Addr().String(), "height", n.store.Height())
-	produced := n.producer.Run(ctx)
+	var produced error
+	if n.engine != nil {
+		produced = n.engine.Run(ctx)
+	} else {
+		produced = n.producer.Run(ctx)
+	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
@@ -164,9 +252,21 @@ func (n *Node) Addr() string {
 	return n.listener.Addr().String()
 }
 
-// Close releases the runtime and the store.
+// Close releases the network, the runtime and the store.
 func (n *Node) Close(ctx context.Context) error {
-	return errors.Join(n.rt.Close(ctx), n.store.Close())
+	var errs []error
+	if n.host != nil {
+		errs = append(errs, n.host.Close())
+	}
+	return errors.Join(append(errs, n.rt.Close(ctx), n.store.Close())...)
+}
+
+// P2PAddrs are the node's libp2p addresses (none without a network).
+func (n *Node) P2PAddrs() []string {
+	if n.host == nil {
+		return nil
+	}
+	return n.host.Addrs()
 }
 
 // lockedChain is the chain as the producer sees it: under the write lock.

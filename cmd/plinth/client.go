@@ -32,14 +32,22 @@ var clientFlags = []cli.Flag{
 
 func statusCommand() *cli.Command {
 	return &cli.Command{
-		Name: "status", Usage: "the chain's height, latest block and chain id", Flags: clientFlags,
+		Name: "status", Usage: "the chain's height, state root, consensus round, peers and this node's validator", Flags: clientFlags,
 		Description: "   plinth status\n   plinth status --node http://10.0.0.5:8680 --output json",
 		Action: func(c *cli.Context) error {
 			s, err := client.New(c.String("node")).Status(c.Context)
 			if err != nil {
 				return err
 			}
-			return emit(c, s, fmt.Sprintf("chain %s at height %d (block %x), %d txs pending", s.ChainID, s.Height, []byte(s.BlockHash), s.MempoolTxs))
+			text := fmt.Sprintf("chain %s at height %d (block %x, state root %x), %d txs pending\n%s consensus, round %d, %d peers, %d validators",
+				s.ChainID, s.Height, []byte(s.BlockHash), []byte(s.StateRoot), s.MempoolTxs, s.Consensus, s.Round, s.Peers, s.Validators)
+			if s.CatchingUp {
+				text += ", catching up"
+			}
+			if v := s.Validator; v != nil {
+				text += fmt.Sprintf("\nthis node is validator %d (%s, power %d, %s)", v.Index, v.Name, v.Power, v.Address)
+			}
+			return emit(c, s, text)
 		},
 	}
 }

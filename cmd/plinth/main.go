@@ -28,6 +28,7 @@ func newApp() *cli.App {
 			devCommand(),
 			initCommand(),
 			nodeCommand(),
+			testnetCommand(),
 			simulateCommand(),
 			vectorsCommand(),
 			statusCommand(),

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/home"
@@ -90,11 +91,16 @@ func nodeCommand() *cli.Command {
 		Usage: "run a node",
 		Subcommands: []*cli.Command{{
 			Name:  "run",
-			Usage: "run the node in --home: solo block production as the chain's single validator",
+			Usage: "run the node in --home: alone as the chain's single validator, or in a network of validators",
 			Description: `Runs until SIGINT or SIGTERM, then finishes the block in flight and closes
-the store. Restarting resumes the chain.
+the store. Restarting resumes the chain (a validator replays its consensus
+log first, and never signs anything conflicting with what it signed).
+With consensus.mode = "bft" in config.toml the node joins its peers over
+libp2p (p2p.listen, p2p.bootstrap, p2p.mdns) and takes part in consensus
+while its key is in the validator set, following the chain otherwise.
 
-   plinth node run --home ~/grid`,
+   plinth node run --home ~/grid
+   plinth node run --home testnet/node2`,
 			Flags: []cli.Flag{homeFlag,
 				&cli.StringFlag{Name: "api", Usage: "address the HTTP API listens on (overrides config.toml)"}},
 			Action: runNode,
@@ -111,12 +117,21 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if !h.IsValidator() {
+	cfg := h.Config
+	var network *node.Network
+	if cfg.Consensus.Mode == "bft" {
+		cc := cfg.Consensus
+		network = &node.Network{Key: h.Key, Listen: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, MDNS: cfg.P2P.MDNS,
+			BlockInterval: cfg.BlockTime.Duration,
+			Timeouts: tendermint.Params{
+				ProposeBase: ms(cc.TimeoutPropose), ProposeDelta: ms(cc.TimeoutProposeDelta),
+				PrevoteBase: ms(cc.TimeoutPrevote), PrevoteDelta: ms(cc.TimeoutPrevoteDelta),
+				PrecommitBase: ms(cc.TimeoutPrecommit), PrecommitDelta: ms(cc.TimeoutPrecommitDelta)}}
+	} else if !h.IsValidator() {
 		// Solo production: the node makes every block, so it must be the
 		// validator set. Joining a network of validators is BFT's job.
-		return fmt.Errorf("node run: the node key (%s) is not in the genesis validator set", h.Address())
+		return fmt.Errorf("node run: the node key (%s) is not in the genesis validator set (a network of validators needs consensus.mode = \"bft\")", h.Address())
 	}
-	cfg := h.Config
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return err
@@ -132,8 +147,11 @@ func runNode(c *cli.Context) error {
 		Home: h.DataPath(), Genesis: h.Genesis, API: apiCfg, BlockTime: cfg.BlockTime.Duration,
 		Proposer: h.Address(), QueryGasCap: cfg.QueryGasCap, Logger: log,
 		NewPool: func(st node.HeadState) node.Pool { return mempool.New(pool, st, log) },
+		Network: network,
 	}, nil)
 }
+
+func ms(d home.Duration) uint64 { return uint64(d.Milliseconds()) }
 
 // serve runs a node until SIGINT or SIGTERM (or the command's context
 // ends), finishing the block in flight; started runs once it listens.

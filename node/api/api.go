@@ -59,6 +59,28 @@ type Status struct {
 	MempoolTxs  int    `json:"mempool_txs"`
 	// Dev: a development chain, where the well-known dev keys may sign.
 	Dev bool `json:"dev"`
+	// StateRoot is the state root after the latest block.
+	StateRoot Hex `json:"state_root"`
+	// Consensus is "solo" (one node makes every block) or "bft".
+	Consensus string `json:"consensus"`
+	// Round is the consensus round of the height being decided (0 on a
+	// solo chain); CatchingUp is true while the node syncs blocks.
+	Round      int32 `json:"round"`
+	CatchingUp bool  `json:"catching_up"`
+	// Peers is how many libp2p peers the node is connected to.
+	Peers int `json:"peers"`
+	// Validators is the size of the validator set in force; Validator is
+	// this node's place in it, if it has one.
+	Validators int              `json:"validators"`
+	Validator  *ValidatorStatus `json:"validator,omitempty"`
+}
+
+// ValidatorStatus is a node's place in the validator set.
+type ValidatorStatus struct {
+	Index   int             `json:"index"`
+	Name    string          `json:"name"`
+	Power   uint64          `json:"power"`
+	Address address.Address `json:"address"`
 }
 
 // TxResult is an included transaction and its receipt.

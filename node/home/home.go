@@ -45,10 +45,13 @@ type Config struct {
 	// Moniker names the node to people (logs, the validator's name).
 	Moniker string `toml:"moniker"`
 	// BlockTime is the time between blocks this node proposes; 0 makes a
-	// block as soon as a transaction arrives.
-	BlockTime Duration      `toml:"block_time"`
-	API       APIConfig     `toml:"api"`
-	Mempool   MempoolConfig `toml:"mempool"`
+	// block as soon as a transaction arrives (solo only: a network of
+	// validators waits at least this long after a block).
+	BlockTime Duration        `toml:"block_time"`
+	API       APIConfig       `toml:"api"`
+	Mempool   MempoolConfig   `toml:"mempool"`
+	Consensus ConsensusConfig `toml:"consensus"`
+	P2P       P2PConfig       `toml:"p2p"`
 	// QueryGasCap bounds the gas of queries and simulations the API runs.
 	QueryGasCap uint64 `toml:"query_gas_cap"`
 	// LogLevel is debug, info, warn or error.
@@ -69,6 +72,32 @@ type MempoolConfig struct {
 	MaxBytes           int    `toml:"max_bytes"`
 	MaxFuturePerSender int    `toml:"max_future_per_sender"`
 	ReplaceBumpPercent uint64 `toml:"replace_bump_percent"`
+}
+
+// ConsensusConfig is how the node takes part in making blocks.
+type ConsensusConfig struct {
+	// Mode is "solo" (the node makes every block: it is the chain's only
+	// validator) or "bft" (a network of validators, over p2p).
+	Mode string `toml:"mode"`
+	// The rounds' timeouts: a step's timeout in round r is its base plus
+	// r times its delta (docs/consensus.md). Every validator of a network
+	// should use the same.
+	TimeoutPropose        Duration `toml:"timeout_propose"`
+	TimeoutProposeDelta   Duration `toml:"timeout_propose_delta"`
+	TimeoutPrevote        Duration `toml:"timeout_prevote"`
+	TimeoutPrevoteDelta   Duration `toml:"timeout_prevote_delta"`
+	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
+	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
+}
+
+// P2PConfig is the libp2p section (node/p2p, docs/p2p.md).
+type P2PConfig struct {
+	// Listen are multiaddrs to listen on.
+	Listen []string `toml:"listen"`
+	// Bootstrap are peers to dial at start: multiaddrs ending /p2p/<id>.
+	Bootstrap []string `toml:"bootstrap"`
+	// MDNS finds peers of the same chain on the local network.
+	MDNS bool `toml:"mdns"`
 }
 
 // Duration is a time.Duration written as "1s" in TOML.
@@ -99,6 +128,11 @@ func DefaultConfig(moniker string) Config {
 		Mempool:     MempoolConfig{MaxTxs: 10_000, MaxBytes: 64 << 20, MaxFuturePerSender: 16, ReplaceBumpPercent: 10},
 		QueryGasCap: 10_000_000_000,
 		LogLevel:    "info",
+		Consensus: ConsensusConfig{Mode: "solo",
+			TimeoutPropose: Duration{3 * time.Second}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
+			TimeoutPrevote: Duration{time.Second}, TimeoutPrevoteDelta: Duration{500 * time.Millisecond},
+			TimeoutPrecommit: Duration{time.Second}, TimeoutPrecommitDelta: Duration{500 * time.Millisecond}},
+		P2P: P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/26656"}, Bootstrap: []string{}},
 	}
 }
 
@@ -112,6 +146,18 @@ func (c *Config) validate() error {
 	}
 	if c.QueryGasCap == 0 {
 		errs = append(errs, errors.New("query_gas_cap is 0: no query could run"))
+	}
+	switch c.Consensus.Mode {
+	case "solo":
+	case "bft":
+		if len(c.P2P.Listen) == 0 {
+			errs = append(errs, errors.New("p2p.listen is empty: a bft node must listen for its peers"))
+		}
+		if c.Consensus.TimeoutPropose.Duration == 0 || c.Consensus.TimeoutPrevote.Duration == 0 || c.Consensus.TimeoutPrecommit.Duration == 0 {
+			errs = append(errs, errors.New("consensus timeouts must be positive"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("consensus.mode %q: want solo or bft", c.Consensus.Mode))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -158,6 +204,12 @@ type Options struct {
 	Governance address.Address
 	// Key is the node key; a new random one if nil.
 	Key ed25519.PrivateKey
+	// Validators, if set, is the genesis validator set (a network's);
+	// otherwise the node key alone, with power 1.
+	Validators []runtime.Validator
+	// Config, if set, is the config.toml written (otherwise
+	// DefaultConfig(Moniker)).
+	Config *Config
 }
 
 // Funded is an account funded at genesis.
@@ -213,11 +265,18 @@ func Init(dir string, opts Options) (*Home, error) {
 	if moniker == "" {
 		moniker = "node"
 	}
+	validators := []map[string]any{{"public_key": hex.EncodeToString(pub), "power": 1, "name": moniker}}
+	if len(opts.Validators) > 0 {
+		validators = nil
+		for _, v := range opts.Validators {
+			validators = append(validators, map[string]any{"public_key": hex.EncodeToString(v.PublicKey), "power": v.Power, "name": v.Name})
+		}
+	}
 	genesis, err := json.MarshalIndent(map[string]any{
 		"chain_id":     opts.ChainID,
 		"genesis_time": opts.Time.UTC().Truncate(time.Second).Format(time.RFC3339),
 		"accounts":     accounts,
-		"validators":   []map[string]any{{"public_key": hex.EncodeToString(pub), "power": 1, "name": moniker}},
+		"validators":   validators,
 		"governance":   gov,
 	}, "", "  ")
 	if err != nil {
@@ -232,7 +291,14 @@ func Init(dir string, opts Options) (*Home, error) {
 	}
 	var config bytes.Buffer
 	config.WriteString(configHeader)
-	if err := toml.NewEncoder(&config).Encode(DefaultConfig(moniker)); err != nil {
+	cfg := DefaultConfig(moniker)
+	if opts.Config != nil {
+		cfg = *opts.Config
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("init: config: %w", err)
+	}
+	if err := toml.NewEncoder(&config).Encode(cfg); err != nil {
 		return nil, fmt.Errorf("init: config: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {

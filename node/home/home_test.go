@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ func TestInitLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Key.Equal(h.Key) || again.Config != h.Config || again.Config.BlockTime.Duration != time.Second {
+	if !again.Key.Equal(h.Key) || !reflect.DeepEqual(again.Config, h.Config) || again.Config.BlockTime.Duration != time.Second {
 		t.Fatalf("reloaded %+v, want %+v", again.Config, h.Config)
 	}
 	// A second init never overwrites the chain or the key.
@@ -76,6 +77,7 @@ func TestLoadRefuses(t *testing.T) {
 		"bad level":         {ConfigFile, `log_level = "info"`, `log_level = "loud"`, "log_level"},
 		"bad duration":      {ConfigFile, `block_time = "1s"`, `block_time = "soon"`, "block_time"},
 		"negative":          {ConfigFile, `block_time = "1s"`, `block_time = "-1s"`, "negative"},
+		"consensus mode":    {ConfigFile, `mode = "solo"`, `mode = "raft"`, "consensus.mode"},
 		"no query gas":      {ConfigFile, "query_gas_cap = 10000000000", "query_gas_cap = 0", "query_gas_cap"},
 		"short seed":        {NodeKeyFile, `"seed": "`, `"seed": "ab`, "seed"},
 		"key type":          {NodeKeyFile, `"ed25519"`, `"rsa"`, "key type"},

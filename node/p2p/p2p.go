@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -24,6 +25,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/multiformats/go-multiaddr"
@@ -64,7 +66,9 @@ type Config struct {
 	// Listen are multiaddrs to listen on; default 127.0.0.1, any port.
 	Listen []string
 	// Bootstrap are peers to connect to at start (multiaddrs with /p2p/).
-	Bootstrap   []string
+	Bootstrap []string
+	// MDNS finds and dials peers of the same chain on the local network.
+	MDNS        bool
 	ChainID     string
 	GenesisHash [32]byte
 	// MaxMessageBytes bounds a gossiped message (DefaultMaxMessageBytes).
@@ -130,6 +134,24 @@ type Host struct {
 	future    [][]byte // messages of heights not known yet, oldest first
 	cancel    context.CancelFunc
 	done      chan struct{}
+	mdns      interface{ Close() error }
+}
+
+// mdnsNotifee dials the peers mDNS finds.
+type mdnsNotifee struct {
+	h   host.Host
+	log *slog.Logger
+}
+
+func (m mdnsNotifee) HandlePeerFound(pi peer.AddrInfo) {
+	if pi.ID == m.h.ID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.h.Connect(ctx, pi); err != nil {
+		m.log.Debug("mdns peer unreachable", "peer", pi.ID, "err", err)
+	}
 }
 
 // Topic names the consensus topic of a chain: chain id and genesis hash
@@ -224,19 +246,36 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("p2p: join %s: %w", name, err)
 		}
 	}
+	var boot []peer.AddrInfo
 	for _, a := range cfg.Bootstrap {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
 			h.Close()
 			return nil, fmt.Errorf("p2p: bootstrap peer %q: %w", a, err)
 		}
-		if err := h.Connect(ctx, *info); err != nil {
-			cfg.Logger.Warn("bootstrap peer unreachable", "peer", a, "err", err)
+		boot = append(boot, *info)
+	}
+	for _, info := range boot {
+		if err := h.Connect(ctx, info); err != nil {
+			cfg.Logger.Warn("bootstrap peer unreachable", "peer", info.ID, "err", err)
 		}
+	}
+	if cfg.MDNS {
+		// The service name carries the chain, so nodes of other chains
+		// on the LAN do not dial each other.
+		svc := mdns.NewMdnsService(h, "plinth-"+cfg.ChainID+"-"+hex.EncodeToString(cfg.GenesisHash[:4]), mdnsNotifee{h: h, log: cfg.Logger})
+		if err := svc.Start(); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("p2p: mdns: %w", err)
+		}
+		n.mdns = svc
 	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.read(loopCtx)
+	if len(boot) > 0 {
+		go n.redial(loopCtx, boot)
+	}
 	if n.txSub != nil {
 		// The validator hands each transaction to the mempool; what the
 		// subscription delivers after it is only drained.
@@ -480,8 +519,35 @@ func (n *Host) read(ctx context.Context) {
 	}
 }
 
+// redial reconnects to bootstrap peers the host is not connected to, every
+// few seconds: peers that started later, or restarted.
+func (n *Host) redial(ctx context.Context, boot []peer.AddrInfo) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, info := range boot {
+			if len(n.h.Network().ConnsToPeer(info.ID)) > 0 {
+				continue
+			}
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := n.h.Connect(dctx, info); err != nil {
+				n.cfg.Logger.Debug("bootstrap peer unreachable", "peer", info.ID, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
 // Close leaves the topic and stops the host.
 func (n *Host) Close() error {
+	if n.mdns != nil {
+		_ = n.mdns.Close()
+	}
 	n.cancel()
 	n.sub.Cancel()
 	if n.txSub != nil {

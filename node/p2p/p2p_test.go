@@ -398,3 +398,28 @@ func TestTransactions(t *testing.T) {
 		t.Fatalf("host 2 got %q too", <-got[2])
 	}
 }
+
+// TestMDNS: two hosts of one chain with mDNS on and no bootstrap peers
+// find and connect to each other on the local network.
+func TestMDNS(t *testing.T) {
+	none := func(uint64) ([]runtime.Validator, bool) { return nil, false }
+	var hosts []*Host
+	for i := range 2 {
+		seed := make([]byte, 32)
+		seed[0] = byte(i + 70)
+		h, err := New(context.Background(), Config{Key: ed25519.NewKeyFromSeed(seed), ChainID: "mdns-test", GenesisHash: [32]byte{2},
+			Validators: none, MDNS: true, Listen: []string{"/ip4/0.0.0.0/tcp/0"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		hosts = append(hosts, h)
+	}
+	deadline := time.Now().Add(30 * time.Second) // a hang guard
+	for hosts[0].Peers() == 0 || hosts[1].Peers() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the hosts never found each other by mDNS")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -310,6 +312,20 @@ func (n *Host) request(ctx context.Context, p peer.ID, proto protocol.ID, req, o
 		return fmt.Errorf("p2p: %s: a malformed answer: %w", proto, err)
 	}
 	return nil
+}
+
+// PeerIDOf is the libp2p peer id of a node key: what follows /p2p/ in
+// the node's addresses.
+func PeerIDOf(pub ed25519.PublicKey) (string, error) {
+	k, err := crypto.UnmarshalEd25519PublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("p2p: %w", err)
+	}
+	id, err := peer.IDFromPublicKey(k)
+	if err != nil {
+		return "", fmt.Errorf("p2p: %w", err)
+	}
+	return id.String(), nil
 }
 
 // PeerID is the host's peer id.
