@@ -173,5 +173,3 @@ func TestTestnetEndToEnd(t *testing.T) {
 		n.stop(t)
 	}
 }
-
-
