@@ -81,6 +81,8 @@ type Network struct {
 	// BlockInterval is the least time from a commit to this node's next
 	// proposal.
 	BlockInterval time.Duration
+	// DropPercent is p2p.Config's fault injection, for tests.
+	DropPercent int
 }
 
 // HeadState is the head state the mempool checks transactions against
@@ -169,7 +171,7 @@ func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Sto
 	nc, g := n.cfg.Network, n.cfg.Genesis
 	local := &bft.Local{Chain: c, Store: store, Mu: &n.mu, GenesisHash: n.genesisHash}
 	host, err := p2p.New(ctx, p2p.Config{Key: nc.Key, Listen: nc.Listen, Bootstrap: nc.Bootstrap, MDNS: nc.MDNS,
-		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx, Logger: n.log})
+		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx, DropPercent: nc.DropPercent, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}

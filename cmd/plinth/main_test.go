@@ -64,7 +64,14 @@ func startDev(t *testing.T, bin, home, apiAddr string) *devNode {
 // apiAddr answers.
 func startProcess(t *testing.T, apiAddr, bin string, args ...string) *devNode {
 	t.Helper()
+	return startProcessEnv(t, nil, apiAddr, bin, args...)
+}
+
+// startProcessEnv is startProcess with env added to the process's.
+func startProcessEnv(t *testing.T, env []string, apiAddr, bin string, args ...string) *devNode {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

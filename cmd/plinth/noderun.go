@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -118,6 +119,11 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	cfg := h.Config
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
 	var network *node.Network
 	if cfg.Consensus.Mode == "bft" {
 		cc := cfg.Consensus
@@ -127,16 +133,21 @@ func runNode(c *cli.Context) error {
 				ProposeBase: ms(cc.TimeoutPropose), ProposeDelta: ms(cc.TimeoutProposeDelta),
 				PrevoteBase: ms(cc.TimeoutPrevote), PrevoteDelta: ms(cc.TimeoutPrevoteDelta),
 				PrecommitBase: ms(cc.TimeoutPrecommit), PrecommitDelta: ms(cc.TimeoutPrecommitDelta)}}
+		if v := os.Getenv("PLINTH_TEST_P2P_DROP_PERCENT"); v != "" {
+			// Fault injection for tests (docs/p2p.md): drop this share of
+			// what peers send.
+			pct, err := strconv.Atoi(v)
+			if err != nil || pct < 0 || pct > 100 {
+				return fmt.Errorf("node run: PLINTH_TEST_P2P_DROP_PERCENT=%q: a percentage from 0 to 100", v)
+			}
+			network.DropPercent = pct
+			log.Warn("fault injection: dropping p2p messages", "percent", pct)
+		}
 	} else if !h.IsValidator() {
 		// Solo production: the node makes every block, so it must be the
 		// validator set. Joining a network of validators is BFT's job.
 		return fmt.Errorf("node run: the node key (%s) is not in the genesis validator set (a network of validators needs consensus.mode = \"bft\")", h.Address())
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
 	apiCfg := api.Config{Addr: cfg.API.Addr, MaxBodyBytes: cfg.API.MaxBodyBytes, MaxConcurrent: cfg.API.MaxConcurrent, Timeout: cfg.API.Timeout.Duration}
 	if a := c.String("api"); a != "" {
 		apiCfg.Addr = a

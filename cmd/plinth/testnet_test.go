@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +128,8 @@ func TestTestnetEndToEnd(t *testing.T) {
 			t.Fatalf("transfer %s: %v", h, rc)
 		}
 	}
+	// Node 2 may be a block behind node 0, which saw them committed.
+	nodes[2].waitHeight(t, nodes[0].height(t))
 	var acc map[string]any
 	nodes[2].get(t, "/v1/accounts/"+address.FromPublicKey(keys[4].Public().(ed25519.PublicKey)).String(), &acc)
 	if acc["balance"] != "4006" {
@@ -170,6 +173,95 @@ func TestTestnetEndToEnd(t *testing.T) {
 		}
 	}
 	for _, n := range all {
+		n.stop(t)
+	}
+}
+
+// bigModule is a valid WebAssembly module of about size bytes: one memory
+// and a data segment of incompressible bytes filling it — a large deploy
+// that compiles quickly.
+func bigModule(size int) []byte {
+	data := make([]byte, size)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	uleb := func(b []byte, v uint64) []byte {
+		for {
+			c := byte(v & 0x7f)
+			v >>= 7
+			if v != 0 {
+				b = append(b, c|0x80)
+				continue
+			}
+			return append(b, c)
+		}
+	}
+	section := func(b []byte, id byte, content []byte) []byte {
+		return append(uleb(append(b, id), uint64(len(content))), content...)
+	}
+	pages := uint64(size/65536 + 1)
+	m := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
+	m = section(m, 5, uleb([]byte{1, 0}, pages))           // memory: min pages
+	seg := uleb([]byte{1, 0, 0x41, 0, 0x0b}, uint64(size)) // one active segment at i32.const 0
+	m = section(m, 11, append(seg, data...))               // data
+	return m
+}
+
+// TestTestnetUnderLoss: four validator processes that each drop a fifth
+// of what their peers send (gossip and requests alike) keep committing
+// blocks while a 3 MB deploy travels to the proposers and into a block.
+func TestTestnetUnderLoss(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	apiPort, p2pPort := freePortRange(t, 4), freePortRange(t, 4)
+	r := runPlinth(t, bin, nil, "", "testnet", "--validators", "4", "--dir", dir,
+		"--api-port", strconv.Itoa(apiPort), "--p2p-port", strconv.Itoa(p2pPort), "--block-time", "200ms")
+	if r.code != 0 {
+		t.Fatalf("testnet: exit %d\n%s", r.code, r.stderr)
+	}
+	var nodes []*devNode
+	for i := range 4 {
+		nodes = append(nodes, startProcessEnv(t, []string{"PLINTH_TEST_P2P_DROP_PERCENT=20"}, fmt.Sprintf("127.0.0.1:%d", apiPort+i),
+			bin, "node", "run", "--home", filepath.Join(dir, fmt.Sprintf("node%d", i))))
+	}
+	for _, n := range nodes {
+		n.waitHeight(t, 3)
+		if !strings.Contains(n.output.String(), "fault injection: dropping p2p messages") {
+			t.Fatalf("the node is not dropping messages:\n%s", n.output.String())
+		}
+	}
+	h, err := home.Load(filepath.Join(dir, "node1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := bigModule(3 << 20)
+	raw, err := tx.Sign(&tx.Tx{ChainID: "plinth-testnet", Nonce: 0, GasLimit: 60_000_000_000, GasPrice: canon.NewU256(1),
+		Payload: tx.Payload{Body: tx.Deploy{Code: code}}}, h.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := nodes[0].height(t)
+	var out map[string]string
+	if code := nodes[2].post(t, "/v1/txs", map[string]string{"tx": hex.EncodeToString(raw)}, &out); code != 202 {
+		t.Fatalf("submit the deploy: %d %v", code, out)
+	}
+	rc := nodes[0].waitTx(t, out["tx_hash"])
+	if rc["receipt"].(map[string]any)["code_name"] != "ok" {
+		t.Fatalf("the 3 MB deploy: %v", rc)
+	}
+	in := uint64(rc["height"].(float64))
+	// Blocks kept coming while it travelled, and keep coming after it.
+	for _, n := range nodes {
+		n.waitHeight(t, in+10)
+	}
+	t.Logf("deploy of %d bytes committed at height %d (submitted at %d); all nodes past %d", len(raw), in, start, in+10)
+	for _, n := range nodes[1:] {
+		if got, want := n.block(t, in), nodes[0].block(t, in); got["hash"] != want["hash"] || got["state_root"] != want["state_root"] {
+			t.Fatalf("height %d: %v vs %v", in, got, want)
+		}
+	}
+	for _, n := range nodes {
 		n.stop(t)
 	}
 }

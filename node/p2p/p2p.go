@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -81,7 +82,12 @@ type Config struct {
 	// and says what became of it; nil leaves the node off the
 	// transactions topic.
 	AcceptTx func(raw []byte) Verdict
-	Logger   *slog.Logger
+	// DropPercent drops that share of what peers send — gossiped
+	// messages before validation, request streams before an answer — to
+	// test that the network survives loss. Fault injection: 0 outside
+	// tests.
+	DropPercent int
+	Logger      *slog.Logger
 }
 
 // SignedVote is a vote with its validator's signature
@@ -226,6 +232,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		err := ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 			if from == self {
 				return pubsub.ValidationAccept // the node's own: its mempool took it before publishing
+			}
+			if n.drop() {
+				return pubsub.ValidationIgnore
 			}
 			switch cfg.AcceptTx(m.Data) {
 			case Accept:
@@ -393,6 +402,9 @@ func decode(data []byte) (envelope, *SignedVote, *SignedProposal, error) {
 // it a node that commits a block a moment after its peers would lose
 // their first votes of the next height to gossip's de-duplication.
 func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	if from != n.h.ID() && n.drop() {
+		return pubsub.ValidationIgnore
+	}
 	_, _, _, res := n.check(m.Data)
 	if res == pubsub.ValidationIgnore {
 		n.keepFuture(m.Data)
@@ -432,6 +444,11 @@ func (n *Host) check(data []byte) (envelope, *SignedVote, *SignedProposal, pubsu
 		return e, nil, nil, pubsub.ValidationReject
 	}
 	return e, v, p, pubsub.ValidationAccept
+}
+
+// drop decides whether to drop a message (Config.DropPercent).
+func (n *Host) drop() bool {
+	return n.cfg.DropPercent > 0 && rand.IntN(100) < n.cfg.DropPercent
 }
 
 // maxFuture bounds the messages kept for heights not yet known.

@@ -136,6 +136,10 @@ func (n *Host) Serve(s Serving) {
 		return func(st network.Stream) {
 			defer st.Close()
 			_ = st.SetDeadline(time.Now().Add(30 * time.Second))
+			if n.drop() {
+				_ = st.Reset() // lost, as far as the asker can tell
+				return
+			}
 			if !lim.allow(st.Conn().RemotePeer()) {
 				_ = writeMsg(st, response{Error: ErrRateLimited.Error()})
 				return
