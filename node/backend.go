@@ -271,6 +271,8 @@ type headState struct {
 
 func (h *headState) ChainID() string { return h.n.cfg.Genesis.ChainID }
 
+func (h *headState) SigCache() *tx.SigCache { return h.n.sigs }
+
 func (h *headState) Params() *params.Params {
 	h.n.mu.RLock()
 	defer h.n.mu.RUnlock()

@@ -152,6 +152,12 @@ func BenchmarkDevChainLoad(b *testing.B) {
 // the time from the first submission to the last inclusion, and each
 // one's latency, sorted.
 func load(b *testing.B, cl *client.Client, url string, txs [][][]byte, rate float64) (int, time.Duration, []time.Duration) {
+	return loadVia(b, []*client.Client{cl}, url, txs, rate)
+}
+
+// loadVia is load with client c submitting to cls[c % len(cls)], and
+// inclusion seen on the stream at url.
+func loadVia(b *testing.B, cls []*client.Client, url string, txs [][][]byte, rate float64) (int, time.Duration, []time.Duration) {
 	ctx := context.Background()
 	total := 0
 	for _, t := range txs {
@@ -214,6 +220,7 @@ func load(b *testing.B, cl *client.Client, url string, txs [][][]byte, rate floa
 				mu.Unlock()
 				// A full mempool answers 503: back off and resend, as a
 				// real client would.
+				cl := cls[c%len(cls)]
 				for {
 					_, err := cl.Submit(ctx, raw)
 					var e *client.Error

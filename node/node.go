@@ -31,6 +31,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/chain"
 	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
 )
 
@@ -91,6 +92,7 @@ type HeadState interface {
 	ChainID() string
 	Params() *params.Params
 	Account(address.Address) (uint64, canon.U256, error)
+	SigCache() *tx.SigCache
 }
 
 // Node is a running node.
@@ -111,10 +113,16 @@ type Node struct {
 	chain       *chain.Chain
 	genesisHash [32]byte
 
+	sigs     *tx.SigCache
+
 	listener net.Listener
 	metrics  *metrics
 	hub      *hub
 }
+
+// sigCacheSize bounds the verified-signature cache: a few blocks' worth
+// of transactions at the chain's pace, 32 bytes and a map entry each.
+const sigCacheSize = 200_000
 
 // Open opens (or creates) the node's state in cfg.Home at cfg.Genesis.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
@@ -130,7 +138,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	rt, err := runtime.New(ctx, runtime.Config{CacheDir: filepath.Join(cfg.Home, "wasm-cache")})
+	// The mempool checks each transaction's signature; the cache spares
+	// the block that includes it a second check.
+	sigs := tx.NewSigCache(sigCacheSize)
+	rt, err := runtime.New(ctx, runtime.Config{CacheDir: filepath.Join(cfg.Home, "wasm-cache"), SigCache: sigs})
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("node: %w", err)
@@ -141,7 +152,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger, store: store, rt: rt, chain: c, genesisHash: gh}
+	n := &Node{cfg: cfg, log: cfg.Logger, store: store, rt: rt, chain: c, genesisHash: gh, sigs: sigs}
 	n.pool = cfg.NewPool(&headState{n: n})
 	n.metrics = newMetrics(n.pool.Len)
 	n.hub = newHub()

@@ -87,7 +87,7 @@ func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Hea
 	// its signature error is the one reported, whatever execution met, so
 	// every node names the same reason.
 	verified := make(chan error, 1)
-	go func() { verified <- VerifyAll(ctx, txs) }()
+	go func() { verified <- verifyAll(ctx, txs, rt.sigs) }()
 	ws := state.NewWriteSet(st)
 	out := &Output{Receipts: make([]Receipt, len(txs))}
 	fees, err := rt.applyAll(ctx, ws, h, &p, txs, out)
@@ -184,7 +184,10 @@ func decodeAll(b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
 
 // VerifyAll checks the signatures of txs on every core. The first invalid
 // one by index is reported, so every node reports the same one.
-func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
+func VerifyAll(ctx context.Context, txs []*tx.Decoded) error { return verifyAll(ctx, txs, nil) }
+
+// verifyAll is VerifyAll answering from cache what verified before.
+func verifyAll(ctx context.Context, txs []*tx.Decoded, cache *tx.SigCache) error {
 	errs := make([]error, len(txs))
 	var wg sync.WaitGroup
 	next := make(chan int, len(txs))
@@ -200,7 +203,7 @@ func VerifyAll(ctx context.Context, txs []*tx.Decoded) error {
 				if ctx.Err() != nil {
 					return
 				}
-				errs[i] = txs[i].Verify()
+				errs[i] = cache.Verify(txs[i])
 			}
 		}()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
 	"github.com/plinthchain/plinth/vm"
 )
@@ -17,6 +18,9 @@ type Config struct {
 	CacheDir string
 	// Interpreter runs contracts on wazero's interpreter (tests compare).
 	Interpreter bool
+	// SigCache, if set, answers signature checks of transactions verified
+	// before (by the node's mempool): tx.SigCache.
+	SigCache *tx.SigCache
 }
 
 // Runtime executes blocks. It holds the VM engine and the modules compiled
@@ -25,6 +29,7 @@ type Config struct {
 // block is applied at a time by its caller.
 type Runtime struct {
 	engine *vm.Engine
+	sigs   *tx.SigCache
 
 	mu      sync.Mutex
 	modules map[[32]byte]*vm.Module
@@ -36,7 +41,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
-	return &Runtime{engine: e, modules: map[[32]byte]*vm.Module{}}, nil
+	return &Runtime{engine: e, sigs: cfg.SigCache, modules: map[[32]byte]*vm.Module{}}, nil
 }
 
 // Close releases the engine.

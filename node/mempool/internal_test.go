@@ -10,6 +10,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/params"
+	"github.com/plinthchain/plinth/runtime/tx"
 )
 
 // TestReplacePrice: rounding up, the +1 floor, and prices near the top of
@@ -51,6 +52,7 @@ func TestReplacePrice(t *testing.T) {
 type paramsOnly struct{ p params.Params }
 
 func (s paramsOnly) Params() *params.Params { return &s.p }
+func (paramsOnly) SigCache() *tx.SigCache   { return nil }
 func (paramsOnly) ChainID() string          { return "internal" }
 func (paramsOnly) Account(address.Address) (uint64, canon.U256, error) {
 	return 0, canon.U256{}, nil

@@ -56,6 +56,10 @@ type State interface {
 	Params() *params.Params
 	ChainID() string
 	Account(address.Address) (nonce uint64, balance canon.U256, err error)
+	// SigCache is the node's cache of verified signatures, shared with
+	// the runtime so that a transaction the pool checked is not checked
+	// again when its block executes; nil checks every time.
+	SigCache() *tx.SigCache
 }
 
 // Config bounds the pool.
@@ -240,7 +244,7 @@ func (m *Mempool) Add(raw []byte) ([32]byte, error) {
 		return d.Hash, fmt.Errorf("%w: tx %x: gas limit %d × gas price %s overflows", ErrInsufficientFunds, d.Hash[:8], e.gasLimit, d.Tx.GasPrice)
 	}
 	// The signature last of what needs no state: it is the costly check.
-	if err := d.Verify(); err != nil {
+	if err := m.st.SigCache().Verify(d); err != nil {
 		return d.Hash, fmt.Errorf("%w: %w", ErrBadSignature, err)
 	}
 

@@ -50,6 +50,8 @@ func newState() *fakeState {
 	return &fakeState{p: params.Version1(), accounts: map[address.Address]fakeAccount{}}
 }
 
+func (*fakeState) SigCache() *tx.SigCache { return nil }
+
 func (s *fakeState) Params() *params.Params {
 	s.mu.Lock()
 	defer s.mu.Unlock()
