@@ -31,11 +31,14 @@ type netNode struct {
 	done   chan error
 }
 
-func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []string) *netNode {
+func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []string, interval time.Duration) *netNode {
 	b.Helper()
 	cfg := api.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	log := slog.New(slog.DiscardHandler)
+	if os.Getenv("PLINTH_BENCH_LOG") != "" && len(boot) == 0 {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	nd, err := node.Open(ctx, node.Config{Home: b.TempDir(), Genesis: g, API: cfg, QueryGasCap: 1 << 30, Logger: log,
 		NewPool: func(st node.HeadState) node.Pool {
@@ -45,7 +48,7 @@ func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []
 			return mempool.New(mc, st, log)
 		},
 		Now:     func() uint64 { return uint64(time.Now().UnixMilli()) },
-		Network: &node.Network{Key: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: boot, BlockInterval: 200 * time.Millisecond},
+		Network: &node.Network{Key: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: boot, BlockInterval: interval},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -90,9 +93,12 @@ func (nn *netNode) status(b *testing.B) api.Status {
 // (docs/benchmarks.md).
 func BenchmarkNetwork(b *testing.B) {
 	const validators, clients, seconds = 4, 200, 15
-	rate := 3000.0
+	rate, interval := 3000.0, 200*time.Millisecond
 	if v := envFloat("PLINTH_BENCH_RATE"); v > 0 {
 		rate = v
+	}
+	if v, err := time.ParseDuration(os.Getenv("PLINTH_BENCH_BLOCK_INTERVAL")); err == nil {
+		interval = v
 	}
 	perClient := int(rate) * seconds / clients
 	var accounts, vals []string
@@ -112,7 +118,7 @@ func BenchmarkNetwork(b *testing.B) {
 		var nodes []*netNode
 		var boot []string
 		for i := 0; i < validators; i++ {
-			nodes = append(nodes, openNetNode(b, g, key(10_000+i), boot))
+			nodes = append(nodes, openNetNode(b, g, key(10_000+i), boot, interval))
 			if i == 0 {
 				boot = nodes[0].n.P2PAddrs()
 			}
@@ -163,7 +169,7 @@ func BenchmarkNetwork(b *testing.B) {
 			peers = append(peers, nn.n.P2PAddrs()...)
 		}
 		b.StartTimer()
-		follower := openNetNode(b, g, key(20_000), peers)
+		follower := openNetNode(b, g, key(20_000), peers, interval)
 		var first time.Time
 		waitFor(b, func() bool {
 			h := follower.status(b).Height

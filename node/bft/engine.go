@@ -433,7 +433,7 @@ func (e *Engine) deliverProposals(ctx context.Context) error {
 		raw, have := e.blocks[id]
 		e.mu.Unlock()
 		if !have {
-			e.fetch(ctx, id)
+			e.fetch(ctx, id, e.peerOf(hp.signed.Proposal.Proposer))
 			continue
 		}
 		valid := e.valid(ctx, hp, raw)
@@ -458,7 +458,9 @@ func (e *Engine) valid(ctx context.Context, hp *heldProposal, raw []byte) bool {
 	err := e.invalid[id]
 	pend := e.candidates[id]
 	if err == nil && pend == nil {
+		started := time.Now()
 		pend, err = e.check(ctx, raw)
+		e.log.Debug("executed a proposal", "height", p.Height, "round", p.Round, "took", time.Since(started), "err", err)
 		if err != nil {
 			e.invalid[id] = err
 		} else {
@@ -520,9 +522,26 @@ func (e *Engine) verifyLastCommit(b *block.Block) error {
 	return commit.Verify(e.cfg.ChainID, c, vals, h-1, b.Header.ParentHash)
 }
 
-// fetch asks peers for a block by hash, in the background; the answer
-// comes back as an event.
-func (e *Engine) fetch(ctx context.Context, id [32]byte) {
+// peerOf is the libp2p peer of validator i: a validator's node key is its
+// validator key, so its peer id derives from it.
+func (e *Engine) peerOf(i int) peer.ID {
+	if i < 0 || i >= len(e.vals) {
+		return ""
+	}
+	id, err := p2p.PeerIDOf(ed25519.PublicKey(e.vals[i].PublicKey))
+	if err != nil {
+		return ""
+	}
+	p, err := peer.Decode(id)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// fetch asks peers for a block by hash, in the background, first (the
+// proposer) if it is connected; the answer comes back as an event.
+func (e *Engine) fetch(ctx context.Context, id [32]byte, first peer.ID) {
 	if e.fetching[id] {
 		return
 	}
@@ -539,6 +558,9 @@ func (e *Engine) fetch(ctx context.Context, id [32]byte) {
 		for attempt := 0; ; attempt++ {
 			peers := e.net.ConnectedPeers()
 			rand.Shuffle(len(peers), func(i, j int) { peers[i], peers[j] = peers[j], peers[i] })
+			if i := slices.Index(peers, first); i > 0 {
+				peers[0], peers[i] = peers[i], peers[0]
+			}
 			for _, p := range peers {
 				rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				raw, err := e.net.RequestBlock(rctx, p, id, hashOf)
@@ -578,6 +600,7 @@ func (e *Engine) onEvent(ctx context.Context, ev event) error {
 		}
 		return e.propose(ctx, *ev.build)
 	case ev.fetched != nil:
+		e.log.Debug("fetched a block", "height", ev.height, "bytes", len(ev.fetched.raw))
 		delete(e.fetching, ev.fetched.hash)
 		e.mu.Lock()
 		e.blocks[ev.fetched.hash] = ev.fetched.raw
@@ -642,6 +665,7 @@ func (e *Engine) propose(ctx context.Context, nv tendermint.NeedValue) error {
 	}
 	proposer := address.FromPublicKey(e.cfg.Signer.PublicKey())
 	t := max(e.cfg.Now(), head.Time+1)
+	started := time.Now()
 	var pend *chain.Pending
 	for attempt := 0; ; attempt++ {
 		txs := e.txs.Reap(e.cfg.MaxGas, e.cfg.MaxBytes)
@@ -666,6 +690,7 @@ func (e *Engine) propose(ctx context.Context, nv tendermint.NeedValue) error {
 	e.mu.Lock()
 	e.blocks[pend.Hash] = raw
 	e.mu.Unlock()
+	e.log.Debug("built a proposal", "height", nv.Height, "round", nv.Round, "txs", len(pend.Block.Txs), "took", time.Since(started))
 	return e.input(ctx, wal.ValueRecord(nv.Round, tendermint.ValueID(pend.Hash)))
 }
 
@@ -749,9 +774,11 @@ func (e *Engine) decide(ctx context.Context, d tendermint.Decide) error {
 			return fmt.Errorf("bft: decided block %d (%x) does not execute here: %w", d.Height, id[:4], err)
 		}
 	}
+	started := time.Now()
 	if err := e.chain.Commit(pend, enc); err != nil {
 		return fmt.Errorf("bft: commit %d: %w", d.Height, err)
 	}
+	e.log.Debug("decided", "height", d.Height, "round", d.Round, "commit took", time.Since(started))
 	e.committed(pend)
 	return e.startHeight(ctx)
 }

@@ -43,6 +43,9 @@ import (
 // travel by gossip: they are fetched by hash (BlockProtocol).
 const DefaultMaxMessageBytes = 5 << 20
 
+// queueSize bounds gossipsub's per-peer outbound and validation queues.
+const queueSize = 8192
+
 // maxConsensusBytes bounds a vote or proposal envelope.
 const maxConsensusBytes = 4 << 10
 
@@ -207,7 +210,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { s := sha256.Sum256(m.Data); return string(s[:]) }),
-		pubsub.WithMaxMessageSize(cfg.MaxMessageBytes))
+		pubsub.WithMaxMessageSize(cfg.MaxMessageBytes),
+		// Transactions share the queues with votes: gossipsub's defaults
+		// (32 messages per peer and in validation) drop votes under a
+		// few thousand transactions a second, and a dropped vote costs a
+		// round trip to recover (docs/p2p.md).
+		pubsub.WithPeerOutboundQueueSize(queueSize),
+		pubsub.WithValidateQueueSize(queueSize))
 	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("p2p: gossipsub: %w", err)
@@ -222,7 +231,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("p2p: join %s: %w", name, err)
 	}
-	if n.sub, err = n.consensus.Subscribe(); err != nil {
+	if n.sub, err = n.consensus.Subscribe(pubsub.WithBufferSize(queueSize)); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
 	}
