@@ -78,7 +78,7 @@ func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Hea
 	if err := checkInForce(st, h); err != nil {
 		return nil, err
 	}
-	txs, err := decodeAll(b, &p)
+	txs, err := decodeAll(b, &p, rt.sigs)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func checkInForce(st state.Reader, h *block.Header) error {
 
 // decodeAll decodes the block's transactions and checks the block limits
 // (the signatures are VerifyAll's).
-func decodeAll(b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
+func decodeAll(b *block.Block, p *params.Params, cache *tx.SigCache) ([]*tx.Decoded, error) {
 	if len(b.Txs) > block.MaxTxs {
 		// Another node could not even decode it (canon's array ceiling).
 		return nil, fmt.Errorf("%w: %d transactions, the format allows %d", ErrInvalidBlock, len(b.Txs), block.MaxTxs)
@@ -160,9 +160,14 @@ func decodeAll(b *block.Block, p *params.Params) ([]*tx.Decoded, error) {
 	txs := make([]*tx.Decoded, len(b.Txs))
 	var bytes, gas, code uint64
 	for i, raw := range b.Txs {
-		d, err := tx.Decode(raw, int(p.MaxTxBytes))
-		if err != nil {
-			return nil, &InvalidTxError{Index: i, Hash: tx.Hash(raw), Err: err}
+		// A transaction the node decoded and verified before (its
+		// mempool took it) is the same bytes: the same result.
+		d, ok := cache.Get(tx.Hash(raw))
+		if !ok || len(raw) > int(p.MaxTxBytes) {
+			var err error
+			if d, err = tx.Decode(raw, int(p.MaxTxBytes)); err != nil {
+				return nil, &InvalidTxError{Index: i, Hash: tx.Hash(raw), Err: err}
+			}
 		}
 		txs[i] = d
 		bytes += uint64(len(raw))

@@ -29,6 +29,9 @@ func TestSigCache(t *testing.T) {
 	if err := c.Verify(a); err != nil || c.Len() != 1 {
 		t.Fatalf("verify: %v, %d cached", err, c.Len())
 	}
+	if got, ok := c.Get(a.Hash); !ok || got != a {
+		t.Fatalf("Get of a verified transaction: %v %v", got, ok)
+	}
 	// A forged copy under the same hash is what the cache would wrongly
 	// pass; a different signature is a different hash, so it is checked.
 	bad := decoded(2)
@@ -39,6 +42,9 @@ func TestSigCache(t *testing.T) {
 	}
 	if err := c.Verify(bad); !errors.Is(err, ErrSignature) || c.Len() != 1 {
 		t.Fatalf("a bad signature, again: %v (%d cached)", err, c.Len())
+	}
+	if _, ok := c.Get(bad.Hash); ok {
+		t.Fatal("Get of a transaction that failed verification")
 	}
 	// Hits skip the check: proven by breaking a's signature in place
 	// (its hash, computed at decode, still names the verified bytes).

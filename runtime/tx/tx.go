@@ -69,7 +69,8 @@ func Sign(t *Tx, key ed25519.PrivateKey) ([]byte, error) {
 
 // Decoded is a transaction whose bytes decoded canonically. Its signature
 // is checked separately (Verify), so that a block's signatures can be
-// checked in parallel.
+// checked in parallel. It is read-only once decoded: a SigCache shares
+// one Decoded between the mempool and every block that includes it.
 type Decoded struct {
 	Tx     Tx
 	Signed Signed
