@@ -44,9 +44,14 @@ type Client struct {
 	http *http.Client
 }
 
-// New returns a client of the node at url.
+// New returns a client of the node at url. A Client is safe for
+// concurrent use and keeps up to 64 idle connections to the node (Go's
+// default keeps 2: a program submitting from many goroutines would dial a
+// new connection for most requests).
 func New(url string) *Client {
-	return &Client{base: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 60 * time.Second}}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return &Client{base: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 60 * time.Second, Transport: t}}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
