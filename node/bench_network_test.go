@@ -31,7 +31,7 @@ type netNode struct {
 	done   chan error
 }
 
-func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []string, interval time.Duration) *netNode {
+func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []string) *netNode {
 	b.Helper()
 	cfg := api.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -48,7 +48,7 @@ func openNetNode(b *testing.B, g *runtime.Genesis, k ed25519.PrivateKey, boot []
 			return mempool.New(mc, st, log)
 		},
 		Now:     func() uint64 { return uint64(time.Now().UnixMilli()) },
-		Network: &node.Network{Key: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: boot, BlockInterval: interval},
+		Network: &node.Network{Key: k, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Bootstrap: boot},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -109,8 +109,9 @@ func BenchmarkNetwork(b *testing.B) {
 		vals = append(vals, fmt.Sprintf(`{"public_key": %q, "power": 1, "name": "v%d"}`, hex.EncodeToString(key(10_000+i).Public().(ed25519.PublicKey)), i))
 	}
 	g, err := runtime.ParseGenesis([]byte(fmt.Sprintf(`{"chain_id": "bench", "genesis_time": %q,
-		"accounts": [%s], "validators": [%s], "governance": %q}`, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339),
-		strings.Join(accounts, ","), strings.Join(vals, ","), address.FromPublicKey(key(0).Public().(ed25519.PublicKey)))))
+		"accounts": [%s], "validators": [%s], "governance": %q, "params": {"Consensus": {"BlockInterval": %d}}}`,
+		time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), strings.Join(accounts, ","), strings.Join(vals, ","),
+		address.FromPublicKey(key(0).Public().(ed25519.PublicKey)), interval.Milliseconds())))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func BenchmarkNetwork(b *testing.B) {
 		var nodes []*netNode
 		var boot []string
 		for i := 0; i < validators; i++ {
-			nodes = append(nodes, openNetNode(b, g, key(10_000+i), boot, interval))
+			nodes = append(nodes, openNetNode(b, g, key(10_000+i), boot))
 			if i == 0 {
 				boot = nodes[0].n.P2PAddrs()
 			}
@@ -169,7 +170,7 @@ func BenchmarkNetwork(b *testing.B) {
 			peers = append(peers, nn.n.P2PAddrs()...)
 		}
 		b.StartTimer()
-		follower := openNetNode(b, g, key(20_000), peers, interval)
+		follower := openNetNode(b, g, key(20_000), peers)
 		var first time.Time
 		waitFor(b, func() bool {
 			h := follower.status(b).Height

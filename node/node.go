@@ -14,13 +14,14 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/solo"
-	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/bft"
 	"github.com/plinthchain/plinth/node/mempool"
@@ -77,11 +78,6 @@ type Network struct {
 	Listen, Bootstrap []string
 	// MDNS finds peers on the local network too.
 	MDNS bool
-	// Timeouts are the consensus rounds' (tendermint.DefaultParams if zero).
-	Timeouts tendermint.Params
-	// BlockInterval is the least time from a commit to this node's next
-	// proposal.
-	BlockInterval time.Duration
 	// DropPercent is p2p.Config's fault injection, for tests.
 	DropPercent int
 }
@@ -113,7 +109,7 @@ type Node struct {
 	chain       *chain.Chain
 	genesisHash [32]byte
 
-	sigs     *tx.SigCache
+	sigs *tx.SigCache
 
 	listener net.Listener
 	metrics  *metrics
@@ -181,8 +177,17 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Store) error {
 	nc, g := n.cfg.Network, n.cfg.Genesis
 	local := &bft.Local{Chain: c, Store: store, Mu: &n.mu, GenesisHash: n.genesisHash}
+	var engine atomic.Pointer[bft.Engine]
 	host, err := p2p.New(ctx, p2p.Config{Key: nc.Key, Listen: nc.Listen, Bootstrap: nc.Bootstrap, MDNS: nc.MDNS,
-		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx, DropPercent: nc.DropPercent, Logger: n.log})
+		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx,
+		// The host starts before the engine whose pool takes evidence.
+		AcceptEvidence: func(raw []byte) p2p.Verdict {
+			if e := engine.Load(); e != nil {
+				return e.AddEvidence(raw)
+			}
+			return p2p.Ignore
+		},
+		DropPercent: nc.DropPercent, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
@@ -194,14 +199,15 @@ func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Sto
 	p := g.Params
 	n.host = host
 	n.engine = bft.New(bft.Config{
-		ChainID: g.ChainID, Timeouts: nc.Timeouts, Signer: signer, WALDir: filepath.Join(n.cfg.Home, "consensus-wal"),
+		ChainID: g.ChainID, Signer: signer, WALDir: filepath.Join(n.cfg.Home, "consensus-wal"),
 		Now: n.cfg.Now, MaxGas: p.MaxBlockGas, MaxBytes: int(p.MaxBlockBytes), MaxBlockBytes: blockBytesLimit(p),
-		BlockInterval: nc.BlockInterval, Logger: n.log,
+		Logger: n.log,
 		OnCommit: func(pend *chain.Pending) {
 			n.metrics.committed(pend.Block, pend.Out)
 			n.hub.publish(blockEvents(pend.Block, pend.Hash, pend.Out))
 		},
 	}, local, n.pool, host)
+	engine.Store(n.engine)
 	host.Serve(bft.Serving(local, n.engine))
 	n.metrics.consensus(n.engine.Status, host.Peers)
 	return nil
@@ -209,7 +215,9 @@ func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Sto
 
 // blockBytesLimit bounds an encoded block from a peer: its transactions'
 // limit and room for the header, the commit and the encoding.
-func blockBytesLimit(p params.Params) int { return int(p.MaxBlockBytes) + 1<<20 }
+func blockBytesLimit(p params.Params) int {
+	return int(p.MaxBlockBytes) + int(p.Consensus.MaxBlockEvidence)*evidence.MaxBytes + 1<<20
+}
 
 // acceptTx is the transactions topic's judge: the mempool takes it, or
 // says why not.

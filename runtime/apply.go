@@ -65,7 +65,8 @@ type Output struct {
 // and validator set in force; decodes and verifies every transaction
 // (signatures on all cores); then runs them in order. It depends on
 // nothing but its inputs. The caller checks b.Header.StateRoot against
-// the root of the returned changes (state.Store.Prepare).
+// the root of the returned changes (state.Store.Prepare). The block's
+// evidence is applied before its transactions (applyEvidence).
 func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Header, parentHash [32]byte, b *block.Block) (*Output, error) {
 	h := &b.Header
 	if err := block.CheckChild(parent, parentHash, b); err != nil {
@@ -89,6 +90,14 @@ func (rt *Runtime) Apply(ctx context.Context, st state.Reader, parent *block.Hea
 	verified := make(chan error, 1)
 	go func() { verified <- verifyAll(ctx, txs, rt.sigs) }()
 	ws := state.NewWriteSet(st)
+	// Evidence goes first: it changes only the validator set of later
+	// heights, and a block's transactions see the offender gone.
+	if err := applyEvidence(ws, st, h, &p, b.Evidence); err != nil {
+		if verr := <-verified; verr != nil {
+			return nil, verr
+		}
+		return nil, err
+	}
 	out := &Output{Receipts: make([]Receipt, len(txs))}
 	fees, err := rt.applyAll(ctx, ws, h, &p, txs, out)
 	if verr := <-verified; verr != nil {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node"
 	"github.com/plinthchain/plinth/node/api"
 	"github.com/plinthchain/plinth/node/home"
@@ -126,13 +125,7 @@ func runNode(c *cli.Context) error {
 	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: level}))
 	var network *node.Network
 	if cfg.Consensus.Mode == "bft" {
-		cc := cfg.Consensus
-		network = &node.Network{Key: h.Key, Listen: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, MDNS: cfg.P2P.MDNS,
-			BlockInterval: cfg.BlockTime.Duration,
-			Timeouts: tendermint.Params{
-				ProposeBase: ms(cc.TimeoutPropose), ProposeDelta: ms(cc.TimeoutProposeDelta),
-				PrevoteBase: ms(cc.TimeoutPrevote), PrevoteDelta: ms(cc.TimeoutPrevoteDelta),
-				PrecommitBase: ms(cc.TimeoutPrecommit), PrecommitDelta: ms(cc.TimeoutPrecommitDelta)}}
+		network = &node.Network{Key: h.Key, Listen: cfg.P2P.Listen, Bootstrap: cfg.P2P.Bootstrap, MDNS: cfg.P2P.MDNS}
 		if v := os.Getenv("PLINTH_TEST_P2P_DROP_PERCENT"); v != "" {
 			// Fault injection for tests (docs/p2p.md): drop this share of
 			// what peers send.
@@ -161,8 +154,6 @@ func runNode(c *cli.Context) error {
 		Network: network,
 	}, nil)
 }
-
-func ms(d home.Duration) uint64 { return uint64(d.Milliseconds()) }
 
 // serve runs a node until SIGINT or SIGTERM (or the command's context
 // ends), finishing the block in flight; started runs once it listens.

@@ -34,7 +34,7 @@ terminal.
 			&cli.StringFlag{Name: "chain-id", Value: "plinth-testnet", Usage: "the chain's id"},
 			&cli.IntFlag{Name: "api-port", Value: 8680, Usage: "node i's API listens on this port + i"},
 			&cli.IntFlag{Name: "p2p-port", Value: 26656, Usage: "node i's libp2p host listens on this port + i"},
-			&cli.StringFlag{Name: "block-time", Value: "1s", Usage: "least time between a block and the next"},
+			&cli.StringFlag{Name: "block-time", Value: "1s", Usage: "least time between a block and the next (the genesis parameter Consensus.BlockInterval; below the 3s propose timeout)"},
 			&cli.StringFlag{Name: "balance", Value: "1000000000000000000000", Usage: "each node account's genesis balance"},
 		},
 		Action: runTestnet,
@@ -82,7 +82,6 @@ func runTestnet(c *cli.Context) error {
 	out := c.App.Writer
 	for i := range keys {
 		cfg := home.DefaultConfig(names[i])
-		cfg.BlockTime = home.Duration{Duration: blockTime}
 		cfg.API.Addr = fmt.Sprintf("127.0.0.1:%d", apiPort+i)
 		cfg.Consensus.Mode = "bft"
 		cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", p2pPort+i)}
@@ -96,6 +95,7 @@ func runTestnet(c *cli.Context) error {
 		if _, err := home.Init(nodeDir, home.Options{
 			ChainID: c.String("chain-id"), Moniker: names[i], Time: genesisTime, Accounts: accounts,
 			Governance: accounts[0].Address, Key: keys[i], Validators: vals, Config: &cfg,
+			Params: map[string]any{"Consensus": map[string]any{"BlockInterval": blockTime.Milliseconds()}},
 		}); err != nil {
 			return fmt.Errorf("testnet: %w", err)
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/plinthchain/plinth/consensus/commit"
+	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/consensus/wal"
@@ -39,6 +40,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/state"
 )
 
@@ -48,12 +50,17 @@ type Chain interface {
 	Head() (block.Header, [32]byte)
 	// Validators is the set in force at height (at most the head's + 1).
 	Validators(height uint64) ([]runtime.Validator, error)
-	Build(ctx context.Context, txs [][]byte, time uint64, proposer address.Address, lastCommit []byte) (*chain.Pending, error)
+	Build(ctx context.Context, d chain.Draft) (*chain.Pending, error)
 	Execute(ctx context.Context, b *block.Block) (*chain.Pending, error)
 	// Commit commits a decided block with its commit.
 	Commit(p *chain.Pending, commit []byte) error
 	// Block is the committed block at height (its Commit too).
 	Block(height uint64) (*state.Block, error)
+	// Params are the parameters in force for the next block: the
+	// consensus timeouts, block interval, time window and evidence rules.
+	Params() (params.Params, error)
+	// CheckEvidence checks encoded evidence as the next block would.
+	CheckEvidence(raw []byte) (*evidence.Evidence, error)
 }
 
 // TxSource is where a proposer's transactions come from (the mempool).
@@ -75,15 +82,15 @@ type Network interface {
 	RequestConsensus(ctx context.Context, p peer.ID, height uint64) ([]p2p.SignedVote, []p2p.SignedProposal, error)
 	RequestStatus(ctx context.Context, p peer.ID) (p2p.Status, error)
 	RequestBlocks(ctx context.Context, p peer.ID, start, count uint64) ([]p2p.BlockWithCommit, error)
+	PublishEvidence(ctx context.Context, raw []byte) error
 }
 
 // Config configures an Engine.
 type Config struct {
+	// ChainID names the chain votes are signed for. The rounds'
+	// timeouts, the block interval and the proposer-based time window
+	// are chain parameters (params.Consensus), read at each height.
 	ChainID string
-	// Timeouts of the rounds (tendermint.DefaultParams if zero).
-	Timeouts tendermint.Params
-	// Synchrony is the proposer-based time window (tendermint.DefaultSynchrony if zero).
-	Synchrony tendermint.Synchrony
 	// Signer signs as a validator; nil runs a follower, which votes never.
 	Signer privval.Signer
 	// WALDir holds the write-ahead log, one file per height.
@@ -96,11 +103,6 @@ type Config struct {
 	MaxBytes int
 	// MaxBlockBytes bounds a block fetched from a peer.
 	MaxBlockBytes int
-	// BlockInterval is the least time between a block's commit and this
-	// node's proposal of the next (CometBFT's timeout_commit): it sets the
-	// pace of a chain that has nothing to do, and lets a block gather
-	// transactions. It must stay well below the propose timeout.
-	BlockInterval time.Duration
 	// AskEvery is how long the engine waits without progress before it
 	// asks peers for the height's messages and their status (default 1s).
 	AskEvery time.Duration
@@ -170,6 +172,7 @@ type Engine struct {
 	// The loop's own state, for the current height.
 	height     uint64
 	vals       []runtime.Validator
+	params     params.Consensus // in force at this height
 	self       int
 	d          *tendermint.Driver
 	w          *wal.WAL
@@ -188,23 +191,27 @@ type Engine struct {
 	votes  map[voteKey]p2p.SignedVote
 	served []p2p.SignedProposal
 	status Status
+
+	// evMu guards the evidence pool: equivocations this node saw or
+	// peers gossiped, checked, not yet committed (oldest first).
+	evMu     sync.Mutex
+	evidence []pooled
+	evSeen   map[[32]byte]bool
 }
+
+// maxPool bounds the evidence pool: evidence is rare, and what is not
+// committed within MaxEvidenceAge heights is dropped anyway.
+const maxPool = 256
 
 // New makes an engine; Run starts it.
 func New(cfg Config, c Chain, txs TxSource, net Network) *Engine {
-	if cfg.Timeouts == (tendermint.Params{}) {
-		cfg.Timeouts = tendermint.DefaultParams()
-	}
-	if cfg.Synchrony == (tendermint.Synchrony{}) {
-		cfg.Synchrony = tendermint.DefaultSynchrony()
-	}
 	if cfg.AskEvery == 0 {
 		cfg.AskEvery = time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, chain: c, txs: txs, net: net, log: cfg.Logger, events: make(chan event, 256)}
+	return &Engine{cfg: cfg, chain: c, txs: txs, net: net, log: cfg.Logger, events: make(chan event, 256), evSeen: map[[32]byte]bool{}}
 }
 
 // Status says where the engine stands.
@@ -301,8 +308,12 @@ func (e *Engine) startHeight(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bft: height %d: %w", h, err)
 	}
-	e.height, e.vals, e.self = h, vals, self
-	e.d = tendermint.NewDriver(e.cfg.Timeouts, set, self)
+	p, err := e.chain.Params()
+	if err != nil {
+		return fmt.Errorf("bft: height %d: %w", h, err)
+	}
+	e.height, e.vals, e.self, e.params = h, vals, self, p.Consensus
+	e.d = tendermint.NewDriver(p.Consensus.Timeouts, set, self)
 	e.candidates, e.invalid = map[[32]byte]*chain.Pending{}, map[[32]byte]error{}
 	e.proposals, e.fetching, e.needValue = map[tendermint.Round]*heldProposal{}, map[[32]byte]bool{}, nil
 	e.mu.Lock()
@@ -472,7 +483,7 @@ func (e *Engine) valid(ctx context.Context, hp *heldProposal, raw []byte) bool {
 			err = fmt.Errorf("proposer %s, the round's is %s", pend.Block.Header.Proposer, want)
 		}
 	}
-	if err == nil && p.POLRound == tendermint.NilRound && !e.cfg.Synchrony.Timely(pend.Block.Header.Time, hp.receivedAt, p.Round) {
+	if err == nil && p.POLRound == tendermint.NilRound && !e.params.Synchrony.Timely(pend.Block.Header.Time, hp.receivedAt, p.Round) {
 		err = fmt.Errorf("time %d not timely, received at %d", pend.Block.Header.Time, hp.receivedAt)
 	}
 	if err != nil {
@@ -622,7 +633,7 @@ func (e *Engine) perform(ctx context.Context, effects []tendermint.Effect) error
 				e.needValue = &nv
 				continue
 			}
-			if wait := time.Until(e.lastCommit.Add(e.cfg.BlockInterval)); wait > 0 {
+			if wait := time.Until(e.lastCommit.Add(time.Duration(e.params.BlockInterval) * time.Millisecond)); wait > 0 {
 				nv, h := ef, e.height
 				time.AfterFunc(wait, func() {
 					select {
@@ -644,7 +655,7 @@ func (e *Engine) perform(ctx context.Context, effects []tendermint.Effect) error
 		case tendermint.Decide:
 			return e.decide(ctx, ef)
 		case tendermint.Equivocation:
-			e.log.Warn("equivocation", "evidence", ef.Evidence.String())
+			e.onEquivocation(ctx, ef.Evidence)
 		}
 	}
 	return nil
@@ -670,7 +681,7 @@ func (e *Engine) propose(ctx context.Context, nv tendermint.NeedValue) error {
 	for attempt := 0; ; attempt++ {
 		txs := e.txs.Reap(e.cfg.MaxGas, e.cfg.MaxBytes)
 		var err error
-		pend, err = e.chain.Build(ctx, txs, t, proposer, lastCommit)
+		pend, err = e.chain.Build(ctx, chain.Draft{Txs: txs, Time: t, Proposer: proposer, LastCommit: lastCommit, Evidence: e.evidenceToInclude()})
 		var bad *runtime.InvalidTxError
 		if err == nil {
 			break

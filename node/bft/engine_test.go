@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plinthchain/plinth/consensus/commit"
+	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node/p2p"
@@ -49,7 +52,9 @@ func testGenesis(t *testing.T, n int) *runtime.Genesis {
 		"chain_id": %q, "genesis_time": %q,
 		"accounts": [{"address": %q, "balance": "1000000000000000"}],
 		"validators": [%s],
-		"governance": %q
+		"governance": %q,
+		"params": {"Consensus": {"Timeouts": {"ProposeBase": 1500, "ProposeDelta": 500, "PrevoteBase": 500,
+			"PrevoteDelta": 250, "PrecommitBase": 500, "PrecommitDelta": 250}, "BlockInterval": 100}}
 	}`, testChain, time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), user, vals, user)))
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +122,6 @@ type testNode struct {
 	done   chan error
 }
 
-func testTimeouts() tendermint.Params {
-	return tendermint.Params{ProposeBase: 1500, ProposeDelta: 500, PrevoteBase: 500, PrevoteDelta: 250, PrecommitBase: 500, PrecommitDelta: 250}
-}
-
 // startNode opens (or reopens) a node in dir and runs it.
 func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.PrivateKey, bootstrap []string) *testNode {
 	t.Helper()
@@ -147,14 +148,21 @@ func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.Private
 	if hostKey == nil {
 		hostKey = seedKey(200)
 	}
-	n.host, err = p2p.New(ctx, p2p.Config{Key: hostKey, ChainID: g.ChainID, GenesisHash: gh, Bootstrap: bootstrap, Validators: n.local.Known})
+	var engine atomic.Pointer[Engine]
+	n.host, err = p2p.New(ctx, p2p.Config{Key: hostKey, ChainID: g.ChainID, GenesisHash: gh, Bootstrap: bootstrap, Validators: n.local.Known,
+		AcceptEvidence: func(raw []byte) p2p.Verdict {
+			if e := engine.Load(); e != nil {
+				return e.AddEvidence(raw)
+			}
+			return p2p.Ignore
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		ChainID: g.ChainID, Timeouts: testTimeouts(), WALDir: filepath.Join(dir, "wal"),
+		ChainID: g.ChainID, WALDir: filepath.Join(dir, "wal"),
 		Now: func() uint64 { return uint64(time.Now().UnixMilli()) }, MaxGas: g.Params.MaxBlockGas, MaxBytes: int(g.Params.MaxBlockBytes),
-		BlockInterval: 100 * time.Millisecond, AskEvery: 500 * time.Millisecond,
+		AskEvery: 500 * time.Millisecond,
 	}
 	if key != nil {
 		signer, err := privval.Open(key, filepath.Join(dir, "last_signed.json"))
@@ -164,6 +172,7 @@ func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.Private
 		cfg.Signer = signer
 	}
 	n.engine = New(cfg, n.local, n.txs, n.host)
+	engine.Store(n.engine)
 	n.host.Serve(Serving(n.local, n.engine))
 	runCtx, cancel := context.WithCancel(ctx)
 	n.cancel = cancel
@@ -239,7 +248,11 @@ func sameChain(t *testing.T, g *runtime.Genesis, h uint64, nodes ...*testNode) {
 			if err != nil {
 				t.Fatalf("node %d: block %d's commit: %v", i, height, err)
 			}
-			if err := commit.Verify(g.ChainID, c, g.Validators, height, b.Hash); err != nil {
+			vals, err := n.local.Validators(height)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := commit.Verify(g.ChainID, c, vals, height, b.Hash); err != nil {
 				t.Fatalf("node %d: block %d's commit: %v", i, height, err)
 			}
 		}
@@ -336,4 +349,133 @@ func TestFourValidators(t *testing.T) {
 			t.Fatalf("node %d: state root %x at the same height as node 0's %x", i, r1[:4], r0[:4])
 		}
 	}
+}
+
+// TestEquivocator: a validator that prevotes twice in each round it sees
+// — for the value the others prevote and for nil, or for nil and a value
+// no one proposed — is caught. The honest validators make evidence of
+// its two votes and gossip it; a block carries it; from the next height
+// the validator set no longer holds it, and the three honest validators
+// go on agreeing.
+func TestEquivocator(t *testing.T) {
+	g := testGenesis(t, 4)
+	gh, err := g.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*testNode
+	for i := 0; i < 3; i++ {
+		var boot []string
+		if i > 0 {
+			boot = nodes[0].host.Addrs()
+		}
+		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.stop(t)
+		}
+	}()
+	byzKey := seedKey(4)
+	byzPub := byzKey.Public().(ed25519.PublicKey)
+	byz, err := p2p.New(context.Background(), p2p.Config{Key: byzKey, ChainID: g.ChainID, GenesisHash: gh,
+		Bootstrap: nodes[0].host.Addrs(), Validators: nodes[0].local.Known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer byz.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go equivocate(ctx, t, byz, byzKey, nodes[0].local.Known)
+
+	// Wait for a block to carry the evidence.
+	deadline := time.Now().Add(90 * time.Second)
+	var evHeight uint64
+	for evHeight == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no block carried evidence of the equivocation")
+		}
+		time.Sleep(50 * time.Millisecond)
+		for h := uint64(1); h <= nodes[0].height(); h++ {
+			b := committed(t, nodes[0], h)
+			if len(b.Evidence) == 0 {
+				continue
+			}
+			x, err := evidence.Decode(b.Evidence[0])
+			if err != nil || !bytes.Equal(x.PublicKey, byzPub) {
+				t.Fatalf("block %d carries evidence %v (%v), not against the equivocator", h, x, err)
+			}
+			evHeight = h
+			break
+		}
+	}
+	waitHeight(t, evHeight+3, nodes...)
+	for _, h := range []uint64{evHeight, evHeight + 1} {
+		vals, err := nodes[1].local.Validators(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := slices.ContainsFunc(vals, func(v runtime.Validator) bool { return bytes.Equal(v.PublicKey, byzPub) })
+		if want := h == evHeight; in != want || (!in && len(vals) != 3) {
+			t.Fatalf("height %d: equivocator in the set %v, want %v (%d validators)", h, in, want, len(vals))
+		}
+	}
+	top := min(nodes[0].height(), nodes[1].height(), nodes[2].height())
+	sameChain(t, g, top, nodes...)
+}
+
+// equivocate plays a Byzantine validator on host: for each round's first
+// prevote it sees from another validator, it sends two conflicting
+// prevotes of its own.
+func equivocate(ctx context.Context, t *testing.T, host *p2p.Host, key ed25519.PrivateKey, validators func(uint64) ([]runtime.Validator, bool)) {
+	done := map[[2]uint64]bool{}
+	for {
+		var v p2p.SignedVote
+		select {
+		case <-ctx.Done():
+			return
+		case <-host.Proposals():
+			continue
+		case v = <-host.Votes():
+		}
+		step := [2]uint64{v.Vote.Height, uint64(v.Vote.Round)}
+		if v.Vote.Type != tendermint.Prevote || done[step] {
+			continue
+		}
+		done[step] = true
+		vals, ok := validators(v.Vote.Height)
+		if !ok {
+			continue
+		}
+		self := slices.IndexFunc(vals, func(x runtime.Validator) bool { return bytes.Equal(x.PublicKey, key.Public().(ed25519.PublicKey)) })
+		if self < 0 {
+			continue // out of the set: nothing it signs counts any more
+		}
+		other := v.Vote.Value
+		if other == nil {
+			other = &tendermint.ValueID{0xba, 0xd}
+		}
+		for _, value := range []*tendermint.ValueID{other, nil} {
+			sv, err := evidence.SignVote(key, testChain, tendermint.Vote{Type: tendermint.Prevote, Height: v.Vote.Height, Round: v.Vote.Round, Value: value, Validator: self})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_ = host.PublishVote(ctx, p2p.SignedVote{Vote: sv.Vote, Signature: sv.Signature})
+		}
+	}
+}
+
+// committed is node n's block at height h.
+func committed(t *testing.T, n *testNode, h uint64) *block.Block {
+	t.Helper()
+	rec, err := n.local.Block(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := block.Decode(rec.Data, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

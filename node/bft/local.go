@@ -4,11 +4,12 @@ import (
 	"context"
 	"sync"
 
+	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/node/p2p"
 	"github.com/plinthchain/plinth/runtime"
-	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/state"
 )
 
@@ -44,10 +45,22 @@ func (l *Local) Known(height uint64) ([]runtime.Validator, bool) {
 	return vals, err == nil
 }
 
-func (l *Local) Build(ctx context.Context, txs [][]byte, time uint64, proposer address.Address, lastCommit []byte) (*chain.Pending, error) {
+func (l *Local) Build(ctx context.Context, d chain.Draft) (*chain.Pending, error) {
 	l.Mu.RLock()
 	defer l.Mu.RUnlock()
-	return l.Chain.Build(ctx, txs, time, proposer, lastCommit)
+	return l.Chain.Build(ctx, d)
+}
+
+func (l *Local) Params() (params.Params, error) {
+	l.Mu.RLock()
+	defer l.Mu.RUnlock()
+	return l.Chain.Params()
+}
+
+func (l *Local) CheckEvidence(raw []byte) (*evidence.Evidence, error) {
+	l.Mu.RLock()
+	defer l.Mu.RUnlock()
+	return l.Chain.CheckEvidence(raw)
 }
 
 func (l *Local) Execute(ctx context.Context, b *block.Block) (*chain.Pending, error) {

@@ -44,9 +44,10 @@ const (
 type Config struct {
 	// Moniker names the node to people (logs, the validator's name).
 	Moniker string `toml:"moniker"`
-	// BlockTime is the time between blocks this node proposes; 0 makes a
-	// block as soon as a transaction arrives (solo only: a network of
-	// validators waits at least this long after a block).
+	// BlockTime is the time between blocks of a solo node; 0 makes a
+	// block as soon as a transaction arrives. A network of validators
+	// keeps the pace its chain parameters set
+	// (params.Consensus.BlockInterval, in the genesis).
 	BlockTime Duration        `toml:"block_time"`
 	API       APIConfig       `toml:"api"`
 	Mempool   MempoolConfig   `toml:"mempool"`
@@ -78,16 +79,9 @@ type MempoolConfig struct {
 type ConsensusConfig struct {
 	// Mode is "solo" (the node makes every block: it is the chain's only
 	// validator) or "bft" (a network of validators, over p2p).
+	// The rounds' timeouts are chain parameters (params.Consensus, in the
+	// genesis), not settings: every validator must use the same.
 	Mode string `toml:"mode"`
-	// The rounds' timeouts: a step's timeout in round r is its base plus
-	// r times its delta (docs/consensus.md). Every validator of a network
-	// should use the same.
-	TimeoutPropose        Duration `toml:"timeout_propose"`
-	TimeoutProposeDelta   Duration `toml:"timeout_propose_delta"`
-	TimeoutPrevote        Duration `toml:"timeout_prevote"`
-	TimeoutPrevoteDelta   Duration `toml:"timeout_prevote_delta"`
-	TimeoutPrecommit      Duration `toml:"timeout_precommit"`
-	TimeoutPrecommitDelta Duration `toml:"timeout_precommit_delta"`
 }
 
 // P2PConfig is the libp2p section (node/p2p, docs/p2p.md).
@@ -128,11 +122,8 @@ func DefaultConfig(moniker string) Config {
 		Mempool:     MempoolConfig{MaxTxs: 10_000, MaxBytes: 64 << 20, MaxFuturePerSender: 16, ReplaceBumpPercent: 10},
 		QueryGasCap: 10_000_000_000,
 		LogLevel:    "info",
-		Consensus: ConsensusConfig{Mode: "solo",
-			TimeoutPropose: Duration{3 * time.Second}, TimeoutProposeDelta: Duration{500 * time.Millisecond},
-			TimeoutPrevote: Duration{time.Second}, TimeoutPrevoteDelta: Duration{500 * time.Millisecond},
-			TimeoutPrecommit: Duration{time.Second}, TimeoutPrecommitDelta: Duration{500 * time.Millisecond}},
-		P2P: P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/26656"}, Bootstrap: []string{}},
+		Consensus:   ConsensusConfig{Mode: "solo"},
+		P2P:         P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/26656"}, Bootstrap: []string{}},
 	}
 }
 
@@ -152,9 +143,6 @@ func (c *Config) validate() error {
 	case "bft":
 		if len(c.P2P.Listen) == 0 {
 			errs = append(errs, errors.New("p2p.listen is empty: a bft node must listen for its peers"))
-		}
-		if c.Consensus.TimeoutPropose.Duration == 0 || c.Consensus.TimeoutPrevote.Duration == 0 || c.Consensus.TimeoutPrecommit.Duration == 0 {
-			errs = append(errs, errors.New("consensus timeouts must be positive"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("consensus.mode %q: want solo or bft", c.Consensus.Mode))
@@ -210,6 +198,9 @@ type Options struct {
 	// Config, if set, is the config.toml written (otherwise
 	// DefaultConfig(Moniker)).
 	Config *Config
+	// Params, if set, is the genesis "params" object: fields laid over
+	// params.Version1 (e.g. {"Consensus": {"BlockInterval": 500}}).
+	Params map[string]any
 }
 
 // Funded is an account funded at genesis.
@@ -272,13 +263,17 @@ func Init(dir string, opts Options) (*Home, error) {
 			validators = append(validators, map[string]any{"public_key": hex.EncodeToString(v.PublicKey), "power": v.Power, "name": v.Name})
 		}
 	}
-	genesis, err := json.MarshalIndent(map[string]any{
+	gj := map[string]any{
 		"chain_id":     opts.ChainID,
 		"genesis_time": opts.Time.UTC().Truncate(time.Second).Format(time.RFC3339),
 		"accounts":     accounts,
 		"validators":   validators,
 		"governance":   gov,
-	}, "", "  ")
+	}
+	if opts.Params != nil {
+		gj["params"] = opts.Params
+	}
+	genesis, err := json.MarshalIndent(gj, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("init: genesis: %w", err)
 	}

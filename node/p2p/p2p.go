@@ -85,6 +85,10 @@ type Config struct {
 	// and says what became of it; nil leaves the node off the
 	// transactions topic.
 	AcceptTx func(raw []byte) Verdict
+	// AcceptEvidence takes evidence of equivocation gossiped by a peer
+	// (into the evidence pool) and says what became of it; nil leaves the
+	// node off the evidence topic.
+	AcceptEvidence func(raw []byte) Verdict
 	// DropPercent drops that share of what peers send — gossiped
 	// messages before validation, request streams before an answer — to
 	// test that the network survives loss. Fault injection: 0 outside
@@ -137,6 +141,8 @@ type Host struct {
 	sub       *pubsub.Subscription
 	txTopic   *pubsub.Topic
 	txSub     *pubsub.Subscription
+	evTopic   *pubsub.Topic
+	evSub     *pubsub.Subscription
 	votes     chan SignedVote
 	proposals chan SignedProposal
 	futureMu  sync.Mutex
@@ -144,6 +150,8 @@ type Host struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	mdns      interface{ Close() error }
+	scoreMu   sync.Mutex
+	scores    map[peer.ID]float64
 }
 
 // mdnsNotifee dials the peers mDNS finds.
@@ -172,6 +180,11 @@ func Topic(chainID string, genesis [32]byte) string {
 // TxTopic names the transactions topic of a chain.
 func TxTopic(chainID string, genesis [32]byte) string {
 	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/txs"
+}
+
+// EvidenceTopic names the evidence topic of a chain.
+func EvidenceTopic(chainID string, genesis [32]byte) string {
+	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/evidence"
 }
 
 // New starts a host, joins the consensus topic and connects to the
@@ -204,9 +217,14 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: host: %w", err)
 	}
+	n := &Host{cfg: cfg, h: h, votes: make(chan SignedVote, 1024), proposals: make(chan SignedProposal, 64), done: make(chan struct{})}
+	name := Topic(cfg.ChainID, cfg.GenesisHash)
+	score, thresholds := scoreParams([]string{name, TxTopic(cfg.ChainID, cfg.GenesisHash), EvidenceTopic(cfg.ChainID, cfg.GenesisHash)})
 	// Messages carry their own signatures; pubsub's are off, and a
 	// message is known by its content.
 	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithPeerScore(score, thresholds),
+		pubsub.WithPeerScoreInspect(n.inspectScores, time.Second),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(func(m *pb.Message) string { s := sha256.Sum256(m.Data); return string(s[:]) }),
@@ -221,8 +239,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		h.Close()
 		return nil, fmt.Errorf("p2p: gossipsub: %w", err)
 	}
-	n := &Host{cfg: cfg, h: h, ps: ps, votes: make(chan SignedVote, 1024), proposals: make(chan SignedProposal, 64), done: make(chan struct{})}
-	name := Topic(cfg.ChainID, cfg.GenesisHash)
+	n.ps = ps
 	if err := ps.RegisterTopicValidator(name, n.validate); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("p2p: %w", err)
@@ -236,32 +253,15 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
 	}
 	if cfg.AcceptTx != nil {
-		name := TxTopic(cfg.ChainID, cfg.GenesisHash)
-		self := h.ID()
-		err := ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-			if from == self {
-				return pubsub.ValidationAccept // the node's own: its mempool took it before publishing
-			}
-			if n.drop() {
-				return pubsub.ValidationIgnore
-			}
-			switch cfg.AcceptTx(m.Data) {
-			case Accept:
-				return pubsub.ValidationAccept
-			case Reject:
-				return pubsub.ValidationReject
-			}
-			return pubsub.ValidationIgnore
-		})
-		if err == nil {
-			n.txTopic, err = ps.Join(name)
-		}
-		if err == nil {
-			n.txSub, err = n.txTopic.Subscribe()
-		}
-		if err != nil {
+		if n.txTopic, n.txSub, err = n.joinChecked(TxTopic(cfg.ChainID, cfg.GenesisHash), cfg.AcceptTx); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("p2p: join %s: %w", name, err)
+			return nil, err
+		}
+	}
+	if cfg.AcceptEvidence != nil {
+		if n.evTopic, n.evSub, err = n.joinChecked(EvidenceTopic(cfg.ChainID, cfg.GenesisHash), cfg.AcceptEvidence); err != nil {
+			h.Close()
+			return nil, err
 		}
 	}
 	var boot []peer.AddrInfo
@@ -294,18 +294,56 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if len(boot) > 0 {
 		go n.redial(loopCtx, boot)
 	}
-	if n.txSub != nil {
-		// The validator hands each transaction to the mempool; what the
-		// subscription delivers after it is only drained.
+	for _, sub := range []*pubsub.Subscription{n.txSub, n.evSub} {
+		if sub == nil {
+			continue
+		}
+		// The topic's validator hands each message to the node (the
+		// mempool, the evidence pool); what the subscription delivers
+		// after it is only drained.
 		go func() {
 			for {
-				if _, err := n.txSub.Next(loopCtx); err != nil {
+				if _, err := sub.Next(loopCtx); err != nil {
 					return
 				}
 			}
 		}()
 	}
 	return n, nil
+}
+
+// joinChecked joins a topic whose messages the node takes in its
+// validator, accept: what it accepts is relayed, what it rejects counts
+// against the peer that sent it.
+func (n *Host) joinChecked(name string, accept func([]byte) Verdict) (*pubsub.Topic, *pubsub.Subscription, error) {
+	self := n.h.ID()
+	err := n.ps.RegisterTopicValidator(name, func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == self {
+			return pubsub.ValidationAccept // the node's own: it took it before publishing
+		}
+		if n.drop() {
+			return pubsub.ValidationIgnore
+		}
+		switch accept(m.Data) {
+		case Accept:
+			return pubsub.ValidationAccept
+		case Reject:
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationIgnore
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("p2p: %s: %w", name, err)
+	}
+	t, err := n.ps.Join(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("p2p: join %s: %w", name, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
+	}
+	return t, sub, nil
 }
 
 // Addrs are the host's addresses, each with its peer id: what another
@@ -331,6 +369,14 @@ func (n *Host) PublishTx(ctx context.Context, raw []byte) error {
 		return errors.New("p2p: not on the transactions topic")
 	}
 	return n.txTopic.Publish(ctx, raw)
+}
+
+// PublishEvidence gossips evidence the node's pool accepted.
+func (n *Host) PublishEvidence(ctx context.Context, raw []byte) error {
+	if n.evTopic == nil {
+		return errors.New("p2p: not on the evidence topic")
+	}
+	return n.evTopic.Publish(ctx, raw)
 }
 
 // Votes delivers the votes peers sent, checked.
@@ -576,8 +622,10 @@ func (n *Host) Close() error {
 	}
 	n.cancel()
 	n.sub.Cancel()
-	if n.txSub != nil {
-		n.txSub.Cancel()
+	for _, sub := range []*pubsub.Subscription{n.txSub, n.evSub} {
+		if sub != nil {
+			sub.Cancel()
+		}
 	}
 	<-n.done
 	n.consensus.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/plinthchain/plinth/consensus/privval"
@@ -191,6 +192,26 @@ func TestGossipValidates(t *testing.T) {
 // valid vote it sends after them is the first thing they deliver.
 func TestRejectsBadPeers(t *testing.T) {
 	hosts, keys, _ := testNetwork(t)
+	_, topic, publish := rawPeer(t, hosts[0], keys[0])
+	ctx := context.Background()
+	a := tendermint.ValueID{0xBB}
+	publish(signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 2}), "p2p-test")  // forged
+	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 9}), "p2p-test")  // no such validator
+	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 0}), "elsewhere") // another chain
+	if err := topic.Publish(ctx, []byte("not a vote")); err != nil {
+		t.Fatal(err)
+	}
+	publish(signed(t, keys[2], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 6, Value: &a, Validator: 2}), "p2p-test") // good
+	if got := receive(t, hosts[0]); got.Vote.Validator != 2 || got.Vote.Round != 6 {
+		t.Fatalf("a rejected message got through: %+v", got.Vote)
+	}
+}
+
+// rawPeer is a libp2p host with gossipsub and no validators on the
+// consensus topic (a misbehaving or foreign node), connected to h and
+// warmed up until h hears it; publish sends a vote envelope for a chain.
+func rawPeer(t *testing.T, h *Host, key ed25519.PrivateKey) (host.Host, *pubsub.Topic, func(SignedVote, string)) {
+	t.Helper()
 	ctx := context.Background()
 	raw, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
 	if err != nil {
@@ -209,7 +230,7 @@ func TestRejectsBadPeers(t *testing.T) {
 	if _, err := topic.Subscribe(); err != nil {
 		t.Fatal(err)
 	}
-	info, err := peer.AddrInfoFromString(hosts[0].Addrs()[0])
+	info, err := peer.AddrInfoFromString(h.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,32 +247,75 @@ func TestRejectsBadPeers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Warm up until host 0 hears the raw peer.
+	// Warm up until h hears the raw peer.
 	deadline := time.Now().Add(30 * time.Second)
 	for round := tendermint.Round(2000); ; round++ {
 		if time.Now().After(deadline) {
-			t.Fatal("host 0 never heard the raw peer")
+			t.Fatal("the host never heard the raw peer")
 		}
-		publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: round, Validator: 0}), "p2p-test")
+		publish(signed(t, key, tendermint.Vote{Type: tendermint.Prevote, Height: 1, Round: round, Validator: 0}), "p2p-test")
 		time.Sleep(100 * time.Millisecond)
-		if len(hosts[0].Votes()) > 0 {
+		if len(h.Votes()) > 0 {
 			break
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
-	for len(hosts[0].Votes()) > 0 {
-		<-hosts[0].Votes()
+	for len(h.Votes()) > 0 {
+		<-h.Votes()
 	}
-	a := tendermint.ValueID{0xBB}
-	publish(signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 2}), "p2p-test")  // forged
-	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 9}), "p2p-test")  // no such validator
-	publish(signed(t, keys[0], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 5, Value: &a, Validator: 0}), "elsewhere") // another chain
-	if err := topic.Publish(ctx, []byte("not a vote")); err != nil {
+	return raw, topic, publish
+}
+
+// TestPeerScoring: a peer that relays invalid messages loses score with
+// each, and after a dozen is graylisted — even its valid votes are then
+// ignored — while the honest peers keep a score of at least zero.
+func TestPeerScoring(t *testing.T) {
+	hosts, keys, _ := testNetwork(t)
+	raw, topic, publish := rawPeer(t, hosts[0], keys[0])
+	ctx := context.Background()
+	// waitScore waits for host 0's score of p to satisfy ok (scores
+	// refresh every second; a hang guard, not a speed check).
+	waitScore := func(p peer.ID, what string, ok func(float64) bool) float64 {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s, known := hosts[0].PeerScore(p)
+			if known && ok(s) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("score of %s: %v (known %v), want %s", p, s, known, what)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for i := range 3 {
+		if err := topic.Publish(ctx, []byte(fmt.Sprintf("garbage %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3 := waitScore(raw.ID(), "negative", func(s float64) bool { return s < 0 })
+	for i := 3; i < 12; i++ {
+		if err := topic.Publish(ctx, []byte(fmt.Sprintf("garbage %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s12 := waitScore(raw.ID(), "graylisted", func(s float64) bool { return s <= graylistThreshold })
+	t.Logf("score after 3 invalid messages %.0f, after 12 %.0f", s3, s12)
+	// Graylisted: a valid vote from it is not delivered (a second is
+	// ample for it to arrive if it were); one from an honest host, sent
+	// after it, is.
+	a := tendermint.ValueID{0xCC}
+	publish(signed(t, keys[2], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 8, Value: &a, Validator: 2}), "p2p-test")
+	time.Sleep(time.Second)
+	if err := hosts[1].PublishVote(ctx, signed(t, keys[1], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 9, Value: &a, Validator: 1})); err != nil {
 		t.Fatal(err)
 	}
-	publish(signed(t, keys[2], tendermint.Vote{Type: tendermint.Precommit, Height: 1, Round: 6, Value: &a, Validator: 2}), "p2p-test") // good
-	if got := receive(t, hosts[0]); got.Vote.Validator != 2 || got.Vote.Round != 6 {
-		t.Fatalf("a rejected message got through: %+v", got.Vote)
+	if got := receive(t, hosts[0]); got.Vote.Round != 9 {
+		t.Fatalf("the graylisted peer's vote got through: %+v", got.Vote)
+	}
+	for _, h := range hosts[1:] {
+		waitScore(h.h.ID(), "at least zero", func(s float64) bool { return s >= 0 })
 	}
 }
 

@@ -36,15 +36,19 @@ type Header struct {
 	ValidatorsHash [32]byte
 	ParamsHash     [32]byte
 	LastCommitHash [32]byte
+	EvidenceHash   [32]byte
 }
 
-// Block is a header, its transactions (encoded tx.Signed envelopes) and the
-// commit of its parent (consensus's; empty on a dev chain).
+// Block is a header, its transactions (encoded tx.Signed envelopes), the
+// commit of its parent (consensus's; empty on a dev chain) and evidence
+// of validators' equivocation (encoded consensus/evidence; the runtime
+// checks and applies it).
 type Block struct {
 	_          struct{} `cbor:",toarray"`
 	Header     Header
 	Txs        [][]byte
 	LastCommit []byte
+	Evidence   [][]byte
 }
 
 // ErrHeader reports a header that does not follow its parent.
@@ -85,6 +89,19 @@ func LastCommitHash(lastCommit []byte) [32]byte {
 	return canon.TaggedHash("plinth/commit\x00", lastCommit)
 }
 
+// EvidenceHash is what a header carries of its block's evidence: zero for
+// none, else the hash of the list's canonical encoding under a domain tag.
+func EvidenceHash(evidence [][]byte) [32]byte {
+	if len(evidence) == 0 {
+		return [32]byte{}
+	}
+	b, err := canon.Marshal(evidence)
+	if err != nil {
+		panic(fmt.Sprintf("block: encoding byte strings: %v", err)) // cannot fail
+	}
+	return canon.TaggedHash("plinth/evidence-list\x00", b)
+}
+
 // TxsRoot is the binary Merkle root of transaction hashes in order, shaped
 // as RFC 6962's: a leaf is SHA-256(0x00 ‖ hash), a node SHA-256(0x01 ‖
 // left ‖ right), a level's odd node out moves up unchanged, and no
@@ -119,7 +136,8 @@ func TxsRoot(txs [][]byte) [32]byte {
 
 // CheckChild checks what a header must satisfy against its parent and the
 // chain, before any transaction runs: version, chain, height, time strictly
-// after the parent's, parent hash, last commit hash, transactions root.
+// after the parent's, parent hash, last commit and evidence hashes,
+// transactions root.
 // Whether the last commit proves the parent is consensus's check
 // (consensus/commit), which knows the validators that signed it. Parameters and
 // validators are checked by the runtime, which knows which are in force.
@@ -143,6 +161,9 @@ func CheckChild(parent *Header, parentHash [32]byte, b *Block) error {
 	}
 	if lc := LastCommitHash(b.LastCommit); h.LastCommitHash != lc {
 		errs = append(errs, fmt.Errorf("last commit hash %x, computed %x", h.LastCommitHash[:8], lc[:8]))
+	}
+	if eh := EvidenceHash(b.Evidence); h.EvidenceHash != eh {
+		errs = append(errs, fmt.Errorf("evidence hash %x, computed %x", h.EvidenceHash[:8], eh[:8]))
 	}
 	if root := TxsRoot(b.Txs); h.TxsRoot != root {
 		errs = append(errs, fmt.Errorf("transactions root %x, computed %x", h.TxsRoot[:8], root[:8]))

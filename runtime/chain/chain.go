@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
 )
@@ -139,17 +141,29 @@ func (c *Chain) Execute(ctx context.Context, b *block.Block) (*Pending, error) {
 // Propose builds the next block from txs (encoded envelopes, in order) at
 // time (ms, after the head's) for proposer, executes and commits it.
 func (c *Chain) Propose(ctx context.Context, txs [][]byte, time uint64, proposer address.Address) (*block.Block, *runtime.Output, error) {
-	p, err := c.Build(ctx, txs, time, proposer, nil)
+	p, err := c.Build(ctx, Draft{Txs: txs, Time: time, Proposer: proposer})
 	if err != nil {
 		return nil, nil, err
 	}
 	return p.Block, p.Out, c.CommitPending(p, nil)
 }
 
-// Build makes the next block from txs at time for proposer, carrying
-// lastCommit (the head's commit, encoded; nil on a chain without one),
-// and executes it, writing nothing.
-func (c *Chain) Build(ctx context.Context, txs [][]byte, time uint64, proposer address.Address, lastCommit []byte) (*Pending, error) {
+// Draft is what a proposer puts in the next block.
+type Draft struct {
+	Txs      [][]byte // encoded envelopes, in order
+	Time     uint64   // ms, after the head's
+	Proposer address.Address
+	// LastCommit is the head's commit, encoded; nil on a chain without
+	// one.
+	LastCommit []byte
+	// Evidence is encoded consensus/evidence, each checked with
+	// CheckEvidence.
+	Evidence [][]byte
+}
+
+// Build makes the next block from d and executes it, writing nothing.
+func (c *Chain) Build(ctx context.Context, d Draft) (*Pending, error) {
+	txs, lastCommit := d.Txs, d.LastCommit
 	base, genesis, err := c.base()
 	if err != nil {
 		return nil, err
@@ -160,12 +174,14 @@ func (c *Chain) Build(ctx context.Context, txs [][]byte, time uint64, proposer a
 	}
 	b := &block.Block{
 		Header: block.Header{
-			Version: block.ProtocolVersion, ChainID: c.head.ChainID, Height: c.head.Height + 1, Time: time,
-			Proposer: proposer, ParentHash: c.headHash, TxsRoot: block.TxsRoot(txs),
+			Version: block.ProtocolVersion, ChainID: c.head.ChainID, Height: c.head.Height + 1, Time: d.Time,
+			Proposer: d.Proposer, ParentHash: c.headHash, TxsRoot: block.TxsRoot(txs),
 			ValidatorsHash: vh, ParamsHash: ph, LastCommitHash: block.LastCommitHash(lastCommit),
+			EvidenceHash: block.EvidenceHash(d.Evidence),
 		},
 		Txs:        txs,
 		LastCommit: lastCommit,
+		Evidence:   d.Evidence,
 	}
 	out, err := c.rt.Apply(ctx, base, &c.head, c.headHash, b)
 	if err != nil {
@@ -275,6 +291,22 @@ func (c *Chain) Validators(height uint64) ([]runtime.Validator, error) {
 		return nil, fmt.Errorf("chain: validators of height %d: none in the state", height)
 	}
 	return runtime.DecodeValidators(b)
+}
+
+// Params returns the parameters in force for the next block.
+func (c *Chain) Params() (params.Params, error) {
+	return runtime.ParamsAt(c.State(), c.head.Height+1)
+}
+
+// CheckEvidence checks encoded evidence as the next block would
+// (runtime.CheckEvidence): a proposer includes only what passes, and the
+// network relays only what passes.
+func (c *Chain) CheckEvidence(raw []byte) (*evidence.Evidence, error) {
+	p, err := c.Params()
+	if err != nil {
+		return nil, err
+	}
+	return runtime.CheckEvidence(c.State(), c.head.ChainID, c.head.Height+1, &p, raw)
 }
 
 // State is the head's state, to read: the store, or the genesis state

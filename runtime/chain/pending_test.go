@@ -26,11 +26,11 @@ func TestPendingBlocks(t *testing.T) {
 	defer vs.Close()
 
 	t0 := net.genesis.Time + 1000
-	a, err := proposer.Build(ctx, [][]byte{net.transfer(t, 0, 1, 5, 0)}, t0, net.proposer, nil)
+	a, err := proposer.Build(ctx, Draft{Txs: [][]byte{net.transfer(t, 0, 1, 5, 0)}, Time: t0, Proposer: net.proposer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := proposer.Build(ctx, nil, t0+1, net.proposer, nil) // another round's proposal
+	b, err := proposer.Build(ctx, Draft{Time: t0 + 1, Proposer: net.proposer}) // another round's proposal
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPendingBlocks(t *testing.T) {
 	}
 
 	// Block 2 carries block 1's commit, named by its header.
-	c, err := proposer.Build(ctx, nil, t0+2000, net.proposer, commit1)
+	c, err := proposer.Build(ctx, Draft{Time: t0 + 2000, Proposer: net.proposer, LastCommit: commit1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/state"
@@ -79,6 +80,33 @@ type Params struct {
 	// besides the verification of its signature (Host.Verify*, by key
 	// type) and Host.StorageWritePerByte per byte stored.
 	AttestGas uint64
+
+	// Consensus is the BFT engine's numbers (docs/consensus.md).
+	Consensus Consensus
+}
+
+// Consensus is what validators must agree on to run the Tendermint
+// rounds the same way: round timeouts, the pace of blocks, the
+// proposer-based time window and the rules for evidence. They are chain
+// parameters, not node settings: a validator with shorter timeouts than
+// its peers would vote nil on proposals the others wait for.
+type Consensus struct {
+	// Timeouts of the propose, prevote and precommit steps (ms), each a
+	// base plus a delta per round.
+	Timeouts tendermint.Params
+	// BlockInterval (ms) is the least time from a block's commit to the
+	// next proposal (CometBFT's timeout_commit): the pace of an idle
+	// chain, and time for a block to gather transactions. It must stay
+	// below the propose timeout.
+	BlockInterval uint64
+	// Synchrony bounds proposer-based time: clock precision and message
+	// delay (ms).
+	Synchrony tendermint.Synchrony
+	// MaxEvidenceAge is how many heights back an equivocation may be and
+	// still be included; MaxBlockEvidence bounds the pieces of evidence
+	// one block holds.
+	MaxEvidenceAge   uint64
+	MaxBlockEvidence uint32
 }
 
 // Version1 is the first set of parameters. Gas is on the VM's scale,
@@ -110,6 +138,13 @@ func Version1() Params {
 		AttestationHistory:   256,
 		DeviceGas:            50_000,
 		AttestGas:            40_000,
+		Consensus: Consensus{
+			Timeouts:         tendermint.DefaultParams(),
+			BlockInterval:    1000,
+			Synchrony:        tendermint.DefaultSynchrony(),
+			MaxEvidenceAge:   10_000,
+			MaxBlockEvidence: 16,
+		},
 	}
 }
 
@@ -157,6 +192,21 @@ func (p *Params) Validate() error {
 	}
 	if p.AttestationWindow == 0 {
 		errs = append(errs, errors.New("AttestationWindow is 0"))
+	}
+	c := p.Consensus
+	if c.Timeouts.ProposeBase == 0 || c.Timeouts.PrevoteBase == 0 || c.Timeouts.PrecommitBase == 0 {
+		errs = append(errs, errors.New("a Consensus.Timeouts base is 0"))
+	}
+	if c.BlockInterval >= c.Timeouts.ProposeBase {
+		// Validators would time out waiting for a proposal its proposer
+		// holds back on purpose.
+		errs = append(errs, fmt.Errorf("Consensus.BlockInterval %d ms not below the propose timeout %d ms", c.BlockInterval, c.Timeouts.ProposeBase))
+	}
+	if c.Synchrony.MessageDelay == 0 {
+		errs = append(errs, errors.New("Consensus.Synchrony.MessageDelay is 0"))
+	}
+	if c.MaxEvidenceAge == 0 || c.MaxBlockEvidence == 0 {
+		errs = append(errs, errors.New("Consensus.MaxEvidenceAge or MaxBlockEvidence is 0"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%w: %w", ErrParams, err)
