@@ -70,7 +70,8 @@ func applyEvidence(ws *state.WriteSet, st state.Reader, h *block.Header, p *para
 		return nil
 	}
 	if len(list) > int(p.Consensus.MaxBlockEvidence) {
-		return fmt.Errorf("%w: %d pieces of evidence, limit %d", ErrInvalidBlock, len(list), p.Consensus.MaxBlockEvidence)
+		return &InvalidEvidenceError{Index: int(p.Consensus.MaxBlockEvidence),
+			Err: fmt.Errorf("%w: %d pieces of evidence, limit %d", evidence.ErrEvidence, len(list), p.Consensus.MaxBlockEvidence)}
 	}
 	vals, err := validatorsIn(st)
 	if err != nil {
@@ -87,7 +88,7 @@ func applyEvidence(ws *state.WriteSet, st state.Reader, h *block.Header, p *para
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("%w: evidence %d: %w", ErrInvalidBlock, i, err)
+			return &InvalidEvidenceError{Index: i, Err: err}
 		}
 		id := e.Hash()
 		if err := ws.Set(EvidenceKey(e.PublicKey, e.Height), id[:]); err != nil {
@@ -106,6 +107,20 @@ func applyEvidence(ws *state.WriteSet, st state.Reader, h *block.Header, p *para
 	}
 	return nil
 }
+
+// InvalidEvidenceError is a block refused for a piece of its evidence:
+// the first bad one by index (the first beyond MaxBlockEvidence when
+// there are too many).
+type InvalidEvidenceError struct {
+	Index int
+	Err   error
+}
+
+func (e *InvalidEvidenceError) Error() string {
+	return fmt.Sprintf("%v: evidence %d: %v", ErrInvalidBlock, e.Index, e.Err)
+}
+
+func (e *InvalidEvidenceError) Unwrap() []error { return []error{ErrInvalidBlock, e.Err} }
 
 // validatorsIn reads the validator set from a state.
 func validatorsIn(st state.Reader) ([]Validator, error) {

@@ -29,7 +29,14 @@ var reasons = []struct {
 // Reason classifies why a block was refused for one of its transactions:
 // the transaction's index and the reason's name, or ok false if err is
 // not an invalid transaction.
+//
+// A block refused for its evidence is reason "evidence", and the index is
+// the piece's in the block's evidence list.
 func Reason(err error) (index int, name string, ok bool) {
+	var ee *runtime.InvalidEvidenceError
+	if errors.As(err, &ee) {
+		return ee.Index, "evidence", true
+	}
 	var ie *runtime.InvalidTxError
 	if !errors.As(err, &ie) {
 		return 0, "", false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
+	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
 	"github.com/plinthchain/plinth/state"
 )
@@ -67,7 +68,20 @@ func (r Runner) Outcomes(ctx context.Context, v *Vector, dir string, watch []add
 		for j, t := range b.Txs {
 			txs[j] = t
 		}
-		blk, res, err := c.Propose(ctx, txs, b.Time, proposer)
+		evidence := make([][]byte, len(b.Evidence))
+		for j, e := range b.Evidence {
+			evidence[j] = e
+		}
+		var blk *block.Block
+		var res *runtime.Output
+		pend, err := c.Build(ctx, chain.Draft{Txs: txs, Time: b.Time, Proposer: proposer, Evidence: evidence})
+		if err == nil {
+			blk, res = pend.Block, pend.Out
+			err = c.CommitPending(pend, nil)
+			if err != nil {
+				return nil, fmt.Errorf("block %d: %w", i, err)
+			}
+		}
 		if err != nil {
 			idx, reason, ok := Reason(err)
 			if !ok {

@@ -38,8 +38,11 @@ type Block struct {
 	Time     uint64 `json:"time"`
 	Proposer string `json:"proposer"`
 	// Txs are signed envelopes.
-	Txs    []Hex  `json:"txs"`
-	Expect Expect `json:"expect"`
+	Txs []Hex `json:"txs"`
+	// Evidence is encoded equivocation evidence (docs/consensus.md,
+	// "Evidence"), applied before the transactions.
+	Evidence []Hex  `json:"evidence,omitempty"`
+	Expect   Expect `json:"expect"`
 }
 
 // Expect is a block's outcome: receipts, state root and block hash, or
@@ -62,7 +65,8 @@ type Account struct {
 	Nonce   uint64 `json:"nonce"`
 }
 
-// Invalid names the first invalid transaction and why (a Reason).
+// Invalid names the first invalid transaction and why (a Reason); for
+// reason "evidence", Tx is the index in the block's evidence.
 type Invalid struct {
 	Tx     int    `json:"tx"`
 	Reason string `json:"reason"`

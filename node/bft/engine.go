@@ -83,6 +83,8 @@ type Network interface {
 	RequestStatus(ctx context.Context, p peer.ID) (p2p.Status, error)
 	RequestBlocks(ctx context.Context, p peer.ID, start, count uint64) ([]p2p.BlockWithCommit, error)
 	PublishEvidence(ctx context.Context, raw []byte) error
+	PublishCommitted(ctx context.Context, height uint64, hash [32]byte, commit []byte) error
+	CommittedBlocks() <-chan p2p.Committed
 }
 
 // Config configures an Engine.
@@ -184,6 +186,7 @@ type Engine struct {
 	needValue  *tendermint.NeedValue
 	replaying  bool
 	lastCommit time.Time // when this node last committed a block
+	lastHint   time.Time // when an unverified announcement last started a catch-up
 
 	// mu guards what peers may ask for from other goroutines.
 	mu     sync.Mutex
@@ -270,6 +273,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			err = e.onProposal(ctx, p, e.cfg.Now())
 		case ev := <-e.events:
 			err = e.onEvent(ctx, ev)
+		case c := <-e.net.CommittedBlocks():
+			err = e.onCommitted(ctx, c)
 		case <-ask.C:
 			if e.progress == e.height {
 				err = e.askPeers(ctx)
@@ -791,6 +796,12 @@ func (e *Engine) decide(ctx context.Context, d tendermint.Decide) error {
 	}
 	e.log.Debug("decided", "height", d.Height, "round", d.Round, "commit took", time.Since(started))
 	e.committed(pend)
+	if e.self >= 0 {
+		// Followers, and validators a block behind, learn of it now.
+		if err := e.net.PublishCommitted(ctx, d.Height, id, enc); err != nil {
+			e.log.Debug("announcing a committed block", "height", d.Height, "err", err)
+		}
+	}
 	return e.startHeight(ctx)
 }
 
@@ -886,6 +897,40 @@ func (e *Engine) askPeers(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// hintEvery bounds how often unverified announcements start a catch-up.
+const hintEvery = time.Second
+
+// onCommitted acts on a peer's announcement of a committed block (its
+// commit checked by the host): a follower, which takes no part in
+// deciding, syncs it from that peer at once, and so does any node that
+// the announcement shows a block or more behind. A validator announced
+// its own height carries on: it is deciding that height itself, and if
+// it stalls, AskEvery's catch-up comes soon.
+//
+// An unverified announcement (of a height this node cannot check yet) is
+// acted on at most once per hintEvery: anyone can send one, and a
+// catch-up checks every block it applies anyway.
+func (e *Engine) onCommitted(ctx context.Context, c p2p.Committed) error {
+	if c.Height < e.height || (c.Height == e.height && e.self >= 0) {
+		return nil
+	}
+	if !c.Verified {
+		if time.Since(e.lastHint) < hintEvery {
+			return nil
+		}
+		e.lastHint = time.Now()
+	}
+	// The peer that relayed it first (it may only have relayed it, not
+	// committed it yet), then the others.
+	peers := []peer.ID{c.From}
+	for _, p := range e.net.ConnectedPeers() {
+		if p != c.From {
+			peers = append(peers, p)
+		}
+	}
+	return e.catchUp(ctx, peers, c.Height)
 }
 
 // catchUp syncs the blocks from the current height to top from peers

@@ -125,6 +125,13 @@ type testNode struct {
 // startNode opens (or reopens) a node in dir and runs it.
 func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.PrivateKey, bootstrap []string) *testNode {
 	t.Helper()
+	return startNodeAsking(t, g, dir, key, bootstrap, 500*time.Millisecond)
+}
+
+// startNodeAsking is startNode with the engine asking its peers after
+// askEvery without progress.
+func startNodeAsking(t *testing.T, g *runtime.Genesis, dir string, key ed25519.PrivateKey, bootstrap []string, askEvery time.Duration) *testNode {
+	t.Helper()
 	ctx := context.Background()
 	gh, err := g.Hash()
 	if err != nil {
@@ -162,7 +169,7 @@ func startNode(t *testing.T, g *runtime.Genesis, dir string, key ed25519.Private
 	cfg := Config{
 		ChainID: g.ChainID, WALDir: filepath.Join(dir, "wal"),
 		Now: func() uint64 { return uint64(time.Now().UnixMilli()) }, MaxGas: g.Params.MaxBlockGas, MaxBytes: int(g.Params.MaxBlockBytes),
-		AskEvery: 500 * time.Millisecond,
+		AskEvery: askEvery,
 	}
 	if key != nil {
 		signer, err := privval.Open(key, filepath.Join(dir, "last_signed.json"))
@@ -478,4 +485,33 @@ func committed(t *testing.T, n *testNode, h uint64) *block.Block {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestFollowerFollowsAnnouncements: a follower that never polls its
+// peers (AskEvery of an hour) starts blocks behind and still keeps up:
+// each block a validator commits is announced on the committed-blocks
+// topic with its commit, and the follower syncs it at once.
+func TestFollowerFollowsAnnouncements(t *testing.T) {
+	g := testGenesis(t, 4)
+	var nodes []*testNode
+	for i := 0; i < 4; i++ {
+		var boot []string
+		if i > 0 {
+			boot = nodes[0].host.Addrs()
+		}
+		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
+	}
+	defer func() {
+		for _, n := range nodes {
+			n.stop(t)
+		}
+	}()
+	waitHeight(t, 4, nodes...)
+	follower := startNodeAsking(t, g, t.TempDir(), nil, nodes[0].host.Addrs(), time.Hour)
+	nodes = append(nodes, follower)
+	waitHeight(t, nodes[0].height()+3, follower)
+	if follower.engine.Status().Validator != -1 {
+		t.Fatal("the follower votes")
+	}
+	sameChain(t, g, follower.height(), nodes...)
 }

@@ -143,15 +143,19 @@ type Host struct {
 	txSub     *pubsub.Subscription
 	evTopic   *pubsub.Topic
 	evSub     *pubsub.Subscription
-	votes     chan SignedVote
-	proposals chan SignedProposal
-	futureMu  sync.Mutex
-	future    [][]byte // messages of heights not known yet, oldest first
-	cancel    context.CancelFunc
-	done      chan struct{}
-	mdns      interface{ Close() error }
-	scoreMu   sync.Mutex
-	scores    map[peer.ID]float64
+	// The committed-blocks topic (committed.go).
+	blocksTopic *pubsub.Topic
+	blocksSub   *pubsub.Subscription
+	committed   chan Committed
+	votes       chan SignedVote
+	proposals   chan SignedProposal
+	futureMu    sync.Mutex
+	future      [][]byte // messages of heights not known yet, oldest first
+	cancel      context.CancelFunc
+	done        chan struct{}
+	mdns        interface{ Close() error }
+	scoreMu     sync.Mutex
+	scores      map[peer.ID]float64
 }
 
 // mdnsNotifee dials the peers mDNS finds.
@@ -174,17 +178,21 @@ func (m mdnsNotifee) HandlePeerFound(pi peer.AddrInfo) {
 // Topic names the consensus topic of a chain: chain id and genesis hash
 // keep chains that share a network apart.
 func Topic(chainID string, genesis [32]byte) string {
-	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/consensus"
+	return topicPrefix(chainID, genesis) + "/consensus"
+}
+
+func topicPrefix(chainID string, genesis [32]byte) string {
+	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8])
 }
 
 // TxTopic names the transactions topic of a chain.
 func TxTopic(chainID string, genesis [32]byte) string {
-	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/txs"
+	return topicPrefix(chainID, genesis) + "/txs"
 }
 
 // EvidenceTopic names the evidence topic of a chain.
 func EvidenceTopic(chainID string, genesis [32]byte) string {
-	return "/plinth/" + chainID + "/" + hex.EncodeToString(genesis[:8]) + "/evidence"
+	return topicPrefix(chainID, genesis) + "/evidence"
 }
 
 // New starts a host, joins the consensus topic and connects to the
@@ -217,9 +225,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: host: %w", err)
 	}
-	n := &Host{cfg: cfg, h: h, votes: make(chan SignedVote, 1024), proposals: make(chan SignedProposal, 64), done: make(chan struct{})}
+	n := &Host{cfg: cfg, h: h, votes: make(chan SignedVote, 1024), proposals: make(chan SignedProposal, 64),
+		committed: make(chan Committed, 16), done: make(chan struct{})}
 	name := Topic(cfg.ChainID, cfg.GenesisHash)
-	score, thresholds := scoreParams([]string{name, TxTopic(cfg.ChainID, cfg.GenesisHash), EvidenceTopic(cfg.ChainID, cfg.GenesisHash)})
+	score, thresholds := scoreParams([]string{name, TxTopic(cfg.ChainID, cfg.GenesisHash), EvidenceTopic(cfg.ChainID, cfg.GenesisHash),
+		BlocksTopic(cfg.ChainID, cfg.GenesisHash)})
 	// Messages carry their own signatures; pubsub's are off, and a
 	// message is known by its content.
 	ps, err := pubsub.NewGossipSub(ctx, h,
@@ -290,6 +300,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	loopCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	if err := n.joinBlocks(loopCtx); err != nil {
+		cancel()
+		h.Close()
+		return nil, err
+	}
 	go n.read(loopCtx)
 	if len(boot) > 0 {
 		go n.redial(loopCtx, boot)
@@ -622,7 +637,7 @@ func (n *Host) Close() error {
 	}
 	n.cancel()
 	n.sub.Cancel()
-	for _, sub := range []*pubsub.Subscription{n.txSub, n.evSub} {
+	for _, sub := range []*pubsub.Subscription{n.txSub, n.evSub, n.blocksSub} {
 		if sub != nil {
 			sub.Cancel()
 		}

@@ -164,7 +164,7 @@ func TestEvidence(t *testing.T) {
 	if err := build(); err != nil { // block 6
 		t.Fatal(err)
 	}
-	refused("older than 4 heights", equivocate(t, vkeys[2], 1, 0)) // at block 7: 7 − 1 > 4
+	refused("older than 4 heights", equivocate(t, vkeys[2], 1, 0))                              // at block 7: 7 − 1 > 4
 	if err := build(equivocate(t, vkeys[1], 3, 2), equivocate(t, vkeys[2], 6, 0)); err != nil { // block 7: two offenders
 		t.Fatal(err)
 	}

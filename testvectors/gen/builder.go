@@ -40,7 +40,12 @@ type builder struct {
 	// governance, if set, is the privileged address instead of the
 	// "governance" account's.
 	governance *address.Address
-	err        error
+	// validators, if set, names the genesis validators (power 1 each)
+	// instead of the one "validator".
+	validators []string
+	// params, if set, is the genesis "params" object laid over version 1.
+	params map[string]any
+	err    error
 }
 
 // handCheck is an expectation worked out from the docs.
@@ -128,6 +133,13 @@ func (b *builder) block(txs ...testvectors.Hex) int {
 	return len(b.v.Blocks) - 1
 }
 
+// evidenceBlock appends a block of no transactions carrying evidence.
+func (b *builder) evidenceBlock(evidence ...testvectors.Hex) int {
+	i := b.block()
+	b.v.Blocks[i].Evidence = evidence
+	return i
+}
+
 // derive records the derivation text of a hand vector.
 func (b *builder) derive(format string, args ...any) {
 	b.v.Derivation = "hand: " + fmt.Sprintf(format, args...)
@@ -155,6 +167,16 @@ func (b *builder) genesis() json.RawMessage {
 		"accounts":     b.accounts,
 		"validators":   []map[string]any{{"public_key": hex.EncodeToString(b.key("validator").Public().(ed25519.PublicKey)), "power": 1, "name": "v"}},
 		"governance":   b.addr("governance").String(),
+	}
+	if len(b.validators) > 0 {
+		var vs []map[string]any
+		for _, name := range b.validators {
+			vs = append(vs, map[string]any{"public_key": hex.EncodeToString(b.key(name).Public().(ed25519.PublicKey)), "power": 1, "name": name})
+		}
+		g["validators"] = vs
+	}
+	if b.params != nil {
+		g["params"] = b.params
 	}
 	if b.governance != nil {
 		g["governance"] = b.governance.String()
