@@ -74,5 +74,13 @@ func (m *metrics) consensus(status func() bft.Status, peers func() int) {
 			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plinth_p2p_peers", Help: "Connected libp2p peers."},
 			func() float64 { return float64(peers()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "plinth_consensus_missed_blocks_total",
+			Help: "Blocks committed while this node was their validator whose commit lacks its signature."},
+			func() float64 { return float64(status().MissedBlocks) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "plinth_sync_blocks_total",
+			Help: "Blocks applied by catch-up from peers; its rate is the sync speed."},
+			func() float64 { return float64(status().SyncedBlocks) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "plinth_evidence_pool", Help: "Evidence of equivocation waiting for a block."},
+			func() float64 { return float64(status().Evidence) }),
 	)
 }

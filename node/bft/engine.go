@@ -121,6 +121,13 @@ type Status struct {
 	Validator  int // index in the height's set; -1 for a follower
 	Validators int
 	CatchingUp bool
+	// MissedBlocks counts blocks committed while this node was in their
+	// validator set whose commit lacks its signature; SyncedBlocks the
+	// blocks catch-up applied (its rate is the sync speed); Evidence the
+	// pieces waiting in the pool.
+	MissedBlocks uint64
+	SyncedBlocks uint64
+	Evidence     int
 }
 
 // voteKey names one signed vote: a validator's vote of a type in a round
@@ -220,8 +227,10 @@ func New(cfg Config, c Chain, txs TxSource, net Network) *Engine {
 // Status says where the engine stands.
 func (e *Engine) Status() Status {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.status
+	st := e.status
+	e.mu.Unlock()
+	st.Evidence = e.PoolSize()
+	return st
 }
 
 // Block returns an encoded block of the current height the engine holds
@@ -795,6 +804,7 @@ func (e *Engine) decide(ctx context.Context, d tendermint.Decide) error {
 		return fmt.Errorf("bft: commit %d: %w", d.Height, err)
 	}
 	e.log.Debug("decided", "height", d.Height, "round", d.Round, "commit took", time.Since(started))
+	e.countSigned(e.vals, c, false)
 	e.committed(pend)
 	if e.self >= 0 {
 		// Followers, and validators a block behind, learn of it now.
@@ -803,6 +813,25 @@ func (e *Engine) decide(ctx context.Context, d tendermint.Decide) error {
 		}
 	}
 	return e.startHeight(ctx)
+}
+
+// countSigned counts a committed block in the status: missed if this
+// node's key is in its validator set vals but not among the commit's
+// signers; synced if catch-up applied it.
+func (e *Engine) countSigned(vals []runtime.Validator, c *commit.Commit, synced bool) {
+	missed := false
+	if e.cfg.Signer != nil && c != nil {
+		self := slices.IndexFunc(vals, func(v runtime.Validator) bool { return bytes.Equal(v.PublicKey, e.cfg.Signer.PublicKey()) })
+		missed = self >= 0 && !slices.ContainsFunc(c.Signatures, func(s commit.Signature) bool { return s.Validator == uint64(self) })
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if missed {
+		e.status.MissedBlocks++
+	}
+	if synced {
+		e.status.SyncedBlocks++
+	}
 }
 
 // committed tidies up after a block is committed, whoever decided it.
@@ -989,9 +1018,15 @@ func (e *Engine) catchUp(ctx context.Context, peers []peer.ID, top uint64) error
 		Apply: func(ctx context.Context, h uint64, bc p2p.BlockWithCommit) error {
 			pend := pending[h]
 			delete(pending, h)
+			vals, err := e.chain.Validators(h)
+			if err != nil {
+				return err
+			}
 			if err := e.chain.Commit(pend, bc.Commit); err != nil {
 				return err
 			}
+			c, _ := commit.Decode(bc.Commit) // verified above
+			e.countSigned(vals, c, true)
 			e.committed(pend)
 			return nil
 		},

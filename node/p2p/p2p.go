@@ -37,11 +37,12 @@ import (
 	"github.com/plinthchain/plinth/runtime/canon"
 )
 
-// DefaultMaxMessageBytes bounds a gossiped message: transactions up to
-// the chain's largest (a deploy of 4 MiB of code) and its envelope.
+// DefaultMaxMessageBytes bounds a gossiped message: a batch holding a
+// transaction up to the chain's largest (MaxTxBytes, 5 MiB: a deploy of
+// 4 MiB of code and its envelope), with room for the batch's framing.
 // Votes and proposals are far smaller (maxConsensusBytes); blocks never
 // travel by gossip: they are fetched by hash (BlockProtocol).
-const DefaultMaxMessageBytes = 5 << 20
+const DefaultMaxMessageBytes = 5<<20 + 1<<10
 
 // queueSize bounds gossipsub's per-peer outbound and validation queues.
 const queueSize = 8192
@@ -141,6 +142,7 @@ type Host struct {
 	sub       *pubsub.Subscription
 	txTopic   *pubsub.Topic
 	txSub     *pubsub.Subscription
+	txs       *txBatcher
 	evTopic   *pubsub.Topic
 	evSub     *pubsub.Subscription
 	// The committed-blocks topic (committed.go).
@@ -263,10 +265,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("p2p: subscribe %s: %w", name, err)
 	}
 	if cfg.AcceptTx != nil {
-		if n.txTopic, n.txSub, err = n.joinChecked(TxTopic(cfg.ChainID, cfg.GenesisHash), cfg.AcceptTx); err != nil {
+		accept := func(data []byte) Verdict { return judgeBatch(data, cfg.AcceptTx) }
+		if n.txTopic, n.txSub, err = n.joinChecked(TxTopic(cfg.ChainID, cfg.GenesisHash), accept); err != nil {
 			h.Close()
 			return nil, err
 		}
+		topic := n.txTopic
+		n.txs = &txBatcher{publish: func(ctx context.Context, data []byte) error { return topic.Publish(ctx, data) }, onError: func(err error) { cfg.Logger.Debug("publishing transactions", "err", err) }}
 	}
 	if cfg.AcceptEvidence != nil {
 		if n.evTopic, n.evSub, err = n.joinChecked(EvidenceTopic(cfg.ChainID, cfg.GenesisHash), cfg.AcceptEvidence); err != nil {
@@ -378,12 +383,21 @@ func (n *Host) Peers() int { return len(n.h.Network().Peers()) }
 // TopicPeers is how many peers share the consensus topic.
 func (n *Host) TopicPeers() int { return len(n.consensus.ListPeers()) }
 
-// PublishTx gossips a transaction the node's mempool accepted.
-func (n *Host) PublishTx(ctx context.Context, raw []byte) error {
-	if n.txTopic == nil {
+// PublishTx gossips a transaction the node's mempool accepted, in the
+// next batch (txbatch.go).
+func (n *Host) PublishTx(_ context.Context, raw []byte) error {
+	if n.txs == nil {
 		return errors.New("p2p: not on the transactions topic")
 	}
-	return n.txTopic.Publish(ctx, raw)
+	n.txs.add(raw)
+	return nil
+}
+
+// FlushTxs sends the batch being gathered now.
+func (n *Host) FlushTxs() {
+	if n.txs != nil {
+		n.txs.flush()
+	}
 }
 
 // PublishEvidence gossips evidence the node's pool accepted.

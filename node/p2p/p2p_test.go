@@ -434,10 +434,12 @@ func TestTransactions(t *testing.T) {
 	if len(got[0]) != 0 {
 		t.Fatal("the publisher's own AcceptTx ran on its transaction")
 	}
+	// Each in a batch of its own.
 	for _, raw := range []string{"bad tx", "old tx", "good tx"} {
 		if err := hosts[0].PublishTx(ctx, []byte(raw)); err != nil {
 			t.Fatal(err)
 		}
+		hosts[0].FlushTxs()
 	}
 	// Host 1 sees all three; only the accepted one goes on to host 2.
 	var at1 []string
@@ -460,6 +462,41 @@ func TestTransactions(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if len(got[2]) != 0 {
 		t.Fatalf("host 2 got %q too", <-got[2])
+	}
+
+	// Transactions published together travel as one batch, judged
+	// whole: a batch of good ones reaches host 2 entire; one holding a
+	// rejected transaction stops at host 1, good ones and all.
+	for _, raw := range []string{"good 1", "good 2", "old 3"} {
+		if err := hosts[0].PublishTx(ctx, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hosts[0].FlushTxs()
+	var at2 []string
+	for range 3 {
+		select {
+		case s := <-got[2]:
+			at2 = append(at2, s)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("host 2 got only %q of the batch", at2)
+		}
+	}
+	if strings.Join(at2, ",") != "good 1,good 2,old 3" {
+		t.Fatalf("host 2 got %q", at2)
+	}
+	for _, raw := range []string{"good 4", "bad 5"} {
+		if err := hosts[0].PublishTx(ctx, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hosts[0].FlushTxs()
+	time.Sleep(500 * time.Millisecond)
+	for len(got[1]) > 0 {
+		<-got[1]
+	}
+	if len(got[2]) != 0 {
+		t.Fatalf("a batch with a rejected transaction was relayed: host 2 got %q", <-got[2])
 	}
 }
 

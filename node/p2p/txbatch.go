@@ -1,0 +1,106 @@
+package p2p
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/plinthchain/plinth/runtime/canon"
+)
+
+// Transactions travel in batches: a gossiped message is the canonical
+// CBOR list of up to maxBatchTxs transactions, gathered for at most
+// batchDelay or until maxBatchBytes. One transaction per message made
+// every transfer pay gossipsub's per-message costs — an id hash, a
+// validation goroutine, framing and a write to each peer, three times
+// over in a mesh of four — which under load cost more than the
+// transaction's execution (docs/p2p.md, docs/benchmarks.md). A few
+// milliseconds of delay are nothing beside a block interval.
+const (
+	batchDelay    = 5 * time.Millisecond
+	maxBatchTxs   = 512
+	maxBatchBytes = 1 << 20
+)
+
+// txBatcher gathers the node's accepted transactions into batches.
+type txBatcher struct {
+	mu      sync.Mutex
+	pending [][]byte
+	bytes   int
+	timer   *time.Timer
+	publish func(ctx context.Context, data []byte) error
+	onError func(error)
+}
+
+// add queues raw; the batch goes out when full or batchDelay after its
+// first transaction. A transaction as large as a batch goes alone.
+func (b *txBatcher) add(raw []byte) {
+	b.mu.Lock()
+	if b.bytes > 0 && b.bytes+len(raw) > maxBatchBytes {
+		b.flushLocked()
+	}
+	b.pending = append(b.pending, raw)
+	b.bytes += len(raw)
+	switch {
+	case len(b.pending) >= maxBatchTxs || b.bytes >= maxBatchBytes:
+		b.flushLocked()
+	case b.timer == nil:
+		b.timer = time.AfterFunc(batchDelay, b.flush)
+	}
+	b.mu.Unlock()
+}
+
+func (b *txBatcher) flush() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.flushLocked()
+}
+
+func (b *txBatcher) flushLocked() {
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	if len(b.pending) == 0 {
+		return
+	}
+	data, err := canon.Marshal(b.pending)
+	b.pending, b.bytes = nil, 0
+	if err == nil {
+		err = b.publish(context.Background(), data)
+	}
+	if err != nil && b.onError != nil {
+		b.onError(err)
+	}
+}
+
+// decodeBatch reads a gossiped batch strictly: a non-empty list of at
+// most maxBatchTxs transactions.
+func decodeBatch(data []byte) ([][]byte, bool) {
+	var txs [][]byte
+	if err := canon.Unmarshal(data, &txs); err != nil || len(txs) == 0 || len(txs) > maxBatchTxs {
+		return nil, false
+	}
+	return txs, true
+}
+
+// judgeBatch is the transactions topic's verdict on a batch: each
+// transaction goes to accept; one rejected rejects the batch (an honest
+// peer relays only batches it accepted whole), one accepted accepts it
+// (and relays it, known transactions and all); otherwise it is ignored.
+func judgeBatch(data []byte, accept func([]byte) Verdict) Verdict {
+	txs, ok := decodeBatch(data)
+	if !ok {
+		return Reject
+	}
+	v := Ignore
+	for _, raw := range txs {
+		switch accept(raw) {
+		case Reject:
+			return Reject
+		case Accept:
+			v = Accept
+		}
+	}
+	return v
+}
