@@ -18,8 +18,8 @@ import (
 	"github.com/plinthchain/plinth/node/mempool"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
-	"github.com/plinthchain/plinth/runtime/chain"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/chain"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
 )
