@@ -180,6 +180,7 @@ func (n *Node) openNetwork(ctx context.Context, c *chain.Chain, store *state.Sto
 	var engine atomic.Pointer[bft.Engine]
 	host, err := p2p.New(ctx, p2p.Config{Key: nc.Key, Listen: nc.Listen, Bootstrap: nc.Bootstrap, MDNS: nc.MDNS,
 		ChainID: g.ChainID, GenesisHash: n.genesisHash, Validators: local.Known, AcceptTx: n.acceptTx,
+		Height: func() uint64 { h, _ := local.Head(); return h.Height + 1 },
 		// The host starts before the engine whose pool takes evidence.
 		AcceptEvidence: func(raw []byte) p2p.Verdict {
 			if e := engine.Load(); e != nil {

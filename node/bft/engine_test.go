@@ -157,6 +157,7 @@ func startNodeAsking(t *testing.T, g *runtime.Genesis, dir string, key ed25519.P
 	}
 	var engine atomic.Pointer[Engine]
 	n.host, err = p2p.New(ctx, p2p.Config{Key: hostKey, ChainID: g.ChainID, GenesisHash: gh, Bootstrap: bootstrap, Validators: n.local.Known,
+		Height: func() uint64 { h, _ := n.local.Head(); return h.Height + 1 },
 		AcceptEvidence: func(raw []byte) p2p.Verdict {
 			if e := engine.Load(); e != nil {
 				return e.AddEvidence(raw)

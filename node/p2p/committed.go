@@ -73,6 +73,9 @@ func (n *Host) checkCommitted(data []byte) (*Committed, pubsub.ValidationResult)
 	if err := canon.Unmarshal(data, &a); err != nil || a.ChainID != n.cfg.ChainID || len(a.Hash) != 32 {
 		return nil, pubsub.ValidationReject
 	}
+	if n.cfg.Height != nil && a.Height+1 < n.cfg.Height() {
+		return nil, pubsub.ValidationIgnore // the node has the block: stale
+	}
 	vals, ok := n.cfg.Validators(a.Height)
 	if !ok {
 		return &Committed{Height: a.Height, Hash: [32]byte(a.Hash), Commit: a.Commit}, pubsub.ValidationIgnore

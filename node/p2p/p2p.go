@@ -82,6 +82,12 @@ type Config struct {
 	// if the node does not know it (too far ahead): such messages are
 	// ignored, neither delivered nor held against the peer.
 	Validators func(height uint64) ([]runtime.Validator, bool)
+	// Height, if set, is the height the node is deciding (its head's + 1):
+	// consensus messages of lower heights, and announcements of blocks
+	// below its head, are stale — ignored, neither delivered nor relayed
+	// nor held against the peer, and not checked (checking costs
+	// signatures).
+	Height func() uint64
 	// AcceptTx takes a transaction gossiped by a peer (into the mempool)
 	// and says what became of it; nil leaves the node off the
 	// transactions topic.
@@ -489,9 +495,9 @@ func (n *Host) validate(_ context.Context, from peer.ID, m *pubsub.Message) pubs
 	if from != n.h.ID() && n.drop() {
 		return pubsub.ValidationIgnore
 	}
-	_, _, _, res := n.check(m.Data)
-	if res == pubsub.ValidationIgnore {
-		n.keepFuture(m.Data)
+	e, _, _, res := n.check(m.Data)
+	if res == pubsub.ValidationIgnore && (n.cfg.Height == nil || e.Height >= n.cfg.Height()) {
+		n.keepFuture(m.Data) // a future message, not a stale one
 	}
 	return res
 }
@@ -506,6 +512,9 @@ func (n *Host) check(data []byte) (envelope, *SignedVote, *SignedProposal, pubsu
 	e, v, p, err := decode(data)
 	if err != nil || e.ChainID != n.cfg.ChainID {
 		return e, nil, nil, pubsub.ValidationReject
+	}
+	if n.cfg.Height != nil && e.Height < n.cfg.Height() {
+		return e, nil, nil, pubsub.ValidationIgnore
 	}
 	vals, ok := n.cfg.Validators(e.Height)
 	if !ok {

@@ -34,9 +34,8 @@ func testNetwork(t *testing.T) ([]*Host, []ed25519.PrivateKey, []runtime.Validat
 	return testNetworkKnowing(t, &known)
 }
 
-// testNetworkKnowing is testNetwork with host i knowing the validator set
-// of heights up to known[i] (which the test may raise as it goes).
-func testNetworkKnowing(t *testing.T, known *[3]atomic.Uint64) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
+// testNetworkKeys are the three validators' keys and set (no hosts).
+func testNetworkKeys(t *testing.T) ([]ed25519.PrivateKey, []runtime.Validator) {
 	t.Helper()
 	var keys []ed25519.PrivateKey
 	var vals []runtime.Validator
@@ -47,6 +46,14 @@ func testNetworkKnowing(t *testing.T, known *[3]atomic.Uint64) ([]*Host, []ed255
 		keys = append(keys, k)
 		vals = append(vals, runtime.Validator{PublicKey: k.Public().(ed25519.PublicKey), Power: 1, Name: fmt.Sprintf("v%d", i)})
 	}
+	return keys, vals
+}
+
+// testNetworkKnowing is testNetwork with host i knowing the validator set
+// of heights up to known[i] (which the test may raise as it goes).
+func testNetworkKnowing(t *testing.T, known *[3]atomic.Uint64) ([]*Host, []ed25519.PrivateKey, []runtime.Validator) {
+	t.Helper()
+	keys, vals := testNetworkKeys(t)
 	ctx := context.Background()
 	var hosts []*Host
 	for i := range 3 {
@@ -522,5 +529,37 @@ func TestMDNS(t *testing.T) {
 			t.Fatal("the hosts never found each other by mDNS")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestStaleIgnored: a node deciding height 5 ignores — without checking
+// the signature — a vote of height 3 and an announcement of block 3,
+// however valid; a vote of height 5 it accepts.
+func TestStaleIgnored(t *testing.T) {
+	keys, vals := testNetworkKeys(t)
+	checked := 0
+	n := &Host{cfg: Config{ChainID: "p2p-test", Height: func() uint64 { return 5 },
+		Validators: func(uint64) ([]runtime.Validator, bool) { checked++; return vals, true }}}
+	a := tendermint.ValueID{0xAB}
+	vote := func(h uint64) []byte {
+		b, err := canon.Marshal(voteEnvelope("p2p-test", signed(t, keys[0], tendermint.Vote{Type: tendermint.Prevote, Height: h, Round: 0, Value: &a, Validator: 0})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if _, _, _, res := n.check(vote(3)); res != pubsub.ValidationIgnore || checked != 0 {
+		t.Fatalf("stale vote: %v, %d validator lookups", res, checked)
+	}
+	if _, _, _, res := n.check(vote(5)); res != pubsub.ValidationAccept {
+		t.Fatalf("current vote: %v", res)
+	}
+	ann, err := canon.Marshal(announcement{ChainID: "p2p-test", Height: 3, Hash: a[:], Commit: []byte{0x80}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked = 0
+	if _, res := n.checkCommitted(ann); res != pubsub.ValidationIgnore || checked != 0 {
+		t.Fatalf("stale announcement: %v, %d validator lookups", res, checked)
 	}
 }
