@@ -19,7 +19,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/solo"
 	"github.com/plinthchain/plinth/node/api"
@@ -31,6 +30,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"

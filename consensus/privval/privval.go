@@ -19,6 +19,7 @@ import (
 
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/evidence"
 )
 
 // Step orders what a validator signs within a round.
@@ -44,26 +45,19 @@ var (
 	ErrRegression = errors.New("privval: refusing to sign for a step before the last signed")
 )
 
-// Domain tags of what is signed.
-const (
-	voteTag     = "plinth/vote\x00"
-	proposalTag = "plinth/proposal\x00"
-)
+// proposalTag is the domain tag of a proposal's sign bytes (a vote's is
+// runtime/evidence's).
+const proposalTag = "plinth/proposal\x00"
 
-// VoteSignBytes is what a vote's signature covers: the digest of the
-// tag and the canonical CBOR of [chain_id, type, height, round, value]
-// (value empty for nil). The validator is the key that signs.
+// VoteSignBytes is what a vote's signature covers
+// (evidence.VoteSignBytes: the runtime checks the same bytes in evidence
+// of equivocation).
 func VoteSignBytes(chainID string, v tendermint.Vote) ([]byte, error) {
 	var value []byte
 	if v.Value != nil {
 		value = v.Value[:]
 	}
-	b, err := canon.Marshal([]any{chainID, uint64(v.Type), v.Height, int64(v.Round), value})
-	if err != nil {
-		return nil, err
-	}
-	h := canon.TaggedHash(voteTag, b)
-	return h[:], nil
+	return evidence.VoteSignBytes(chainID, uint8(v.Type), v.Height, int64(v.Round), value)
 }
 
 // ProposalSignBytes is what a proposal's signature covers: the digest of

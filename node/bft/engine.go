@@ -30,7 +30,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/plinthchain/plinth/consensus/commit"
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/consensus/wal"
@@ -40,6 +39,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/state"
 )
@@ -327,7 +327,7 @@ func (e *Engine) startHeight(ctx context.Context) error {
 		return fmt.Errorf("bft: height %d: %w", h, err)
 	}
 	e.height, e.vals, e.self, e.params = h, vals, self, p.Consensus
-	e.d = tendermint.NewDriver(p.Consensus.Timeouts, set, self)
+	e.d = tendermint.NewDriver(tendermint.Params(p.Consensus.Timeouts), set, self)
 	e.candidates, e.invalid = map[[32]byte]*chain.Pending{}, map[[32]byte]error{}
 	e.proposals, e.fetching, e.needValue = map[tendermint.Round]*heldProposal{}, map[[32]byte]bool{}, nil
 	e.mu.Lock()
@@ -497,7 +497,7 @@ func (e *Engine) valid(ctx context.Context, hp *heldProposal, raw []byte) bool {
 			err = fmt.Errorf("proposer %s, the round's is %s", pend.Block.Header.Proposer, want)
 		}
 	}
-	if err == nil && p.POLRound == tendermint.NilRound && !e.params.Synchrony.Timely(pend.Block.Header.Time, hp.receivedAt, p.Round) {
+	if err == nil && p.POLRound == tendermint.NilRound && !tendermint.Synchrony(e.params.Synchrony).Timely(pend.Block.Header.Time, hp.receivedAt, p.Round) {
 		err = fmt.Errorf("time %d not timely, received at %d", pend.Block.Header.Time, hp.receivedAt)
 	}
 	if err != nil {

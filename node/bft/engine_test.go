@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/plinthchain/plinth/consensus/commit"
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/privval"
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node/p2p"
@@ -24,6 +23,7 @@ import (
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
 )
@@ -470,12 +470,13 @@ func equivocate(ctx context.Context, t *testing.T, host *p2p.Host, key ed25519.P
 			other = &tendermint.ValueID{0xba, 0xd}
 		}
 		for _, value := range []*tendermint.ValueID{other, nil} {
-			sv, err := evidence.SignVote(key, testChain, tendermint.Vote{Type: tendermint.Prevote, Height: v.Vote.Height, Round: v.Vote.Round, Value: value, Validator: self})
+			vote := tendermint.Vote{Type: tendermint.Prevote, Height: v.Vote.Height, Round: v.Vote.Round, Value: value, Validator: self}
+			msg, err := privval.VoteSignBytes(testChain, vote)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			_ = host.PublishVote(ctx, p2p.SignedVote{Vote: sv.Vote, Signature: sv.Signature})
+			_ = host.PublishVote(ctx, p2p.SignedVote{Vote: vote, Signature: ed25519.Sign(key, msg)})
 		}
 	}
 }

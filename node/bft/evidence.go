@@ -7,9 +7,9 @@ import (
 	"encoding/binary"
 	"slices"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/node/p2p"
+	"github.com/plinthchain/plinth/runtime/evidence"
 )
 
 // onEquivocation turns the driver's evidence — a validator's two votes
@@ -27,8 +27,7 @@ func (e *Engine) onEquivocation(ctx context.Context, ev tendermint.Evidence) {
 		e.log.Warn("equivocation seen, without both signatures", "evidence", ev.String())
 		return
 	}
-	x, err := evidence.New(ed25519.PublicKey(e.vals[v].PublicKey),
-		evidence.Signed{Vote: a.Vote, Signature: a.Signature}, evidence.Signed{Vote: b.Vote, Signature: b.Signature})
+	x, err := evidence.New(ed25519.PublicKey(e.vals[v].PublicKey), evidenceVote(a), evidenceVote(b))
 	if err != nil {
 		e.log.Warn("equivocation: making evidence", "err", err)
 		return
@@ -45,6 +44,15 @@ func (e *Engine) onEquivocation(ctx context.Context, ev tendermint.Evidence) {
 	if err := e.net.PublishEvidence(ctx, raw); err != nil {
 		e.log.Debug("publishing evidence", "err", err)
 	}
+}
+
+// evidenceVote is a signed vote as evidence carries it.
+func evidenceVote(sv p2p.SignedVote) evidence.Vote {
+	v := evidence.Vote{Type: uint8(sv.Vote.Type), Height: sv.Vote.Height, Round: int64(sv.Vote.Round), Signature: sv.Signature}
+	if sv.Vote.Value != nil {
+		v.Value = sv.Vote.Value[:]
+	}
+	return v
 }
 
 // pooled is a piece of evidence waiting for a block.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"sync"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/node/p2p"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/state"
 )

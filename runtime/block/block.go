@@ -41,7 +41,7 @@ type Header struct {
 
 // Block is a header, its transactions (encoded tx.Signed envelopes), the
 // commit of its parent (consensus's; empty on a dev chain) and evidence
-// of validators' equivocation (encoded consensus/evidence; the runtime
+// of validators' equivocation (encoded runtime/evidence; the runtime
 // checks and applies it).
 type Block struct {
 	_          struct{} `cbor:",toarray"`

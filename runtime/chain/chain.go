@@ -11,10 +11,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/block"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/params"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/state"
@@ -156,7 +156,7 @@ type Draft struct {
 	// LastCommit is the head's commit, encoded; nil on a chain without
 	// one.
 	LastCommit []byte
-	// Evidence is encoded consensus/evidence, each checked with
+	// Evidence is encoded runtime/evidence, each checked with
 	// CheckEvidence.
 	Evidence [][]byte
 }

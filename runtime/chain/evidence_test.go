@@ -9,25 +9,25 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
-	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
 	"github.com/plinthchain/plinth/runtime/canon"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/runtime/tx"
 	"github.com/plinthchain/plinth/vm/vmtest"
 )
 
 // equivocate is key's two prevotes for different values at (h, r),
 // encoded as evidence.
-func equivocate(t *testing.T, key ed25519.PrivateKey, h uint64, r tendermint.Round) []byte {
+func equivocate(t *testing.T, key ed25519.PrivateKey, h uint64, r int64) []byte {
 	t.Helper()
-	v := tendermint.ValueID{byte(h), byte(r), 1}
-	a, err := evidence.SignVote(key, chainID, tendermint.Vote{Type: tendermint.Prevote, Height: h, Round: r, Value: &v})
+	v := make([]byte, 32)
+	v[0], v[1], v[2] = byte(h), byte(r), 1
+	a, err := evidence.SignVote(key, chainID, evidence.Vote{Type: evidence.Prevote, Height: h, Round: r, Value: v})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := evidence.SignVote(key, chainID, tendermint.Vote{Type: tendermint.Prevote, Height: h, Round: r})
+	b, err := evidence.SignVote(key, chainID, evidence.Vote{Type: evidence.Prevote, Height: h, Round: r})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/canon"
 	"github.com/plinthchain/plinth/state"
@@ -93,7 +92,7 @@ type Params struct {
 type Consensus struct {
 	// Timeouts of the propose, prevote and precommit steps (ms), each a
 	// base plus a delta per round.
-	Timeouts tendermint.Params
+	Timeouts Timeouts
 	// BlockInterval (ms) is the least time from a block's commit to the
 	// next proposal (CometBFT's timeout_commit): the pace of an idle
 	// chain, and time for a block to gather transactions. It must stay
@@ -101,12 +100,28 @@ type Consensus struct {
 	BlockInterval uint64
 	// Synchrony bounds proposer-based time: clock precision and message
 	// delay (ms).
-	Synchrony tendermint.Synchrony
+	Synchrony Synchrony
 	// MaxEvidenceAge is how many heights back an equivocation may be and
 	// still be included; MaxBlockEvidence bounds the pieces of evidence
 	// one block holds.
 	MaxEvidenceAge   uint64
 	MaxBlockEvidence uint32
+}
+
+// Timeouts are consensus/tendermint's Params (the same fields: the
+// engine converts), kept here because runtime/ does not import
+// consensus/.
+type Timeouts struct {
+	ProposeBase, ProposeDelta     uint64
+	PrevoteBase, PrevoteDelta     uint64
+	PrecommitBase, PrecommitDelta uint64
+}
+
+// Synchrony is consensus/tendermint's Synchrony: PBTS's clock precision
+// and message delay (ms).
+type Synchrony struct {
+	Precision    uint64
+	MessageDelay uint64
 }
 
 // Version1 is the first set of parameters. Gas is on the VM's scale,
@@ -139,9 +154,11 @@ func Version1() Params {
 		DeviceGas:            50_000,
 		AttestGas:            40_000,
 		Consensus: Consensus{
-			Timeouts:         tendermint.DefaultParams(),
+			// CometBFT's defaults.
+			Timeouts: Timeouts{ProposeBase: 3000, ProposeDelta: 500, PrevoteBase: 1000, PrevoteDelta: 500,
+				PrecommitBase: 1000, PrecommitDelta: 500},
 			BlockInterval:    1000,
-			Synchrony:        tendermint.DefaultSynchrony(),
+			Synchrony:        Synchrony{Precision: 500, MessageDelay: 15_000},
 			MaxEvidenceAge:   10_000,
 			MaxBlockEvidence: 16,
 		},

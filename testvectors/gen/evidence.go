@@ -3,21 +3,21 @@ package main
 import (
 	"crypto/ed25519"
 
-	"github.com/plinthchain/plinth/consensus/evidence"
-	"github.com/plinthchain/plinth/consensus/tendermint"
+	"github.com/plinthchain/plinth/runtime/evidence"
 	"github.com/plinthchain/plinth/testvectors"
 )
 
 // equivocation is validator name's two prevotes at (h, r) — for a value
 // and for nil — as encoded evidence.
-func (b *builder) equivocation(name string, h uint64, r tendermint.Round) testvectors.Hex {
+func (b *builder) equivocation(name string, h uint64, r int64) testvectors.Hex {
 	key := b.key(name)
-	value := tendermint.ValueID{byte(h), byte(r), 0xee}
-	x, err := evidence.SignVote(key, chainID, tendermint.Vote{Type: tendermint.Prevote, Height: h, Round: r, Value: &value})
+	value := make([]byte, 32)
+	value[0], value[1], value[2] = byte(h), byte(r), 0xee
+	x, err := evidence.SignVote(key, chainID, evidence.Vote{Type: evidence.Prevote, Height: h, Round: r, Value: value})
 	if err != nil {
 		panic(err)
 	}
-	y, err := evidence.SignVote(key, chainID, tendermint.Vote{Type: tendermint.Prevote, Height: h, Round: r})
+	y, err := evidence.SignVote(key, chainID, evidence.Vote{Type: evidence.Prevote, Height: h, Round: r})
 	if err != nil {
 		panic(err)
 	}

@@ -14,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/plinthchain/plinth/consensus/privval"
-	"github.com/plinthchain/plinth/consensus/tendermint"
 	"github.com/plinthchain/plinth/runtime/canon"
 )
 
@@ -43,30 +41,84 @@ type Evidence struct {
 	SigB      []byte
 }
 
-// Signed is a vote with its signature, as the engine holds them.
-type Signed struct {
-	Vote      tendermint.Vote
+// Vote types, as consensus/tendermint numbers them.
+const (
+	Prevote   = 1
+	Precommit = 2
+)
+
+// Vote is a signed vote: Value is the 32-byte block hash, or empty for
+// nil.
+type Vote struct {
+	Type      uint8
+	Height    uint64
+	Round     int64
+	Value     []byte
 	Signature []byte
 }
 
-// New makes the evidence of two conflicting votes signed by pub.
-func New(pub ed25519.PublicKey, a, b Signed) (*Evidence, error) {
-	va, vb := valueBytes(a.Vote.Value), valueBytes(b.Vote.Value)
-	if a.Vote.Height != b.Vote.Height || a.Vote.Round != b.Vote.Round || a.Vote.Type != b.Vote.Type {
-		return nil, fmt.Errorf("%w: votes %s and %s are not of one step", ErrEvidence, a.Vote, b.Vote)
+func (v Vote) String() string {
+	return fmt.Sprintf("%s h=%d r=%d v=%x", typeName(v.Type), v.Height, v.Round, v.Value)
+}
+
+func typeName(t uint8) string {
+	switch t {
+	case Prevote:
+		return "prevote"
+	case Precommit:
+		return "precommit"
 	}
+	return fmt.Sprintf("type %d", t)
+}
+
+// voteTag is the domain tag of a vote's sign bytes.
+const voteTag = "plinth/vote\x00"
+
+// VoteSignBytes is what a vote's signature covers: the digest of the
+// tag and the canonical CBOR of [chain_id, type, height, round, value]
+// (value empty for nil). The validator is the key that signs.
+func VoteSignBytes(chainID string, typ uint8, height uint64, round int64, value []byte) ([]byte, error) {
+	if value == nil {
+		value = []byte{}
+	}
+	b, err := canon.Marshal([]any{chainID, uint64(typ), height, round, value})
+	if err != nil {
+		return nil, err
+	}
+	h := canon.TaggedHash(voteTag, b)
+	return h[:], nil
+}
+
+// VerifyVote checks a vote's signature by pub.
+func VerifyVote(chainID string, pub ed25519.PublicKey, v Vote) error {
+	msg, err := VoteSignBytes(chainID, v.Type, v.Height, v.Round, v.Value)
+	if err != nil {
+		return err
+	}
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, v.Signature) {
+		return fmt.Errorf("the signature of %s does not verify", v)
+	}
+	return nil
+}
+
+// New makes the evidence of two conflicting votes signed by pub.
+func New(pub ed25519.PublicKey, a, b Vote) (*Evidence, error) {
+	if a.Height != b.Height || a.Round != b.Round || a.Type != b.Type {
+		return nil, fmt.Errorf("%w: votes %s and %s are not of one step", ErrEvidence, a, b)
+	}
+	va, vb := valueOf(a.Value), valueOf(b.Value)
 	if bytes.Compare(va, vb) > 0 {
 		va, vb, a, b = vb, va, b, a
 	}
-	return &Evidence{PublicKey: bytes.Clone(pub), Type: uint8(a.Vote.Type), Height: a.Vote.Height, Round: int64(a.Vote.Round),
+	return &Evidence{PublicKey: bytes.Clone(pub), Type: a.Type, Height: a.Height, Round: a.Round,
 		ValueA: va, SigA: bytes.Clone(a.Signature), ValueB: vb, SigB: bytes.Clone(b.Signature)}, nil
 }
 
-func valueBytes(v *tendermint.ValueID) []byte {
+func valueOf(v []byte) []byte {
 	if v == nil {
 		return []byte{}
 	}
-	return bytes.Clone(v[:])
+	return bytes.Clone(v)
 }
 
 // Encode is the canonical encoding a block and the evidence topic carry.
@@ -98,7 +150,7 @@ func (e *Evidence) checkShape() error {
 	switch {
 	case len(e.PublicKey) != ed25519.PublicKeySize:
 		return fmt.Errorf("%w: key of %d bytes", ErrEvidence, len(e.PublicKey))
-	case e.Type != uint8(tendermint.Prevote) && e.Type != uint8(tendermint.Precommit):
+	case e.Type != Prevote && e.Type != Precommit:
 		return fmt.Errorf("%w: vote type %d", ErrEvidence, e.Type)
 	case e.Round < 0 || e.Round > 1<<31-1:
 		return fmt.Errorf("%w: round %d", ErrEvidence, e.Round)
@@ -121,36 +173,27 @@ func (e *Evidence) Verify(chainID string) error {
 		return err
 	}
 	pub := ed25519.PublicKey(e.PublicKey)
-	if err := privval.VerifyVote(chainID, e.vote(e.ValueA), pub, e.SigA); err != nil {
+	if err := VerifyVote(chainID, pub, Vote{Type: e.Type, Height: e.Height, Round: e.Round, Value: e.ValueA, Signature: e.SigA}); err != nil {
 		return fmt.Errorf("%w: first vote: %w", ErrEvidence, err)
 	}
-	if err := privval.VerifyVote(chainID, e.vote(e.ValueB), pub, e.SigB); err != nil {
+	if err := VerifyVote(chainID, pub, Vote{Type: e.Type, Height: e.Height, Round: e.Round, Value: e.ValueB, Signature: e.SigB}); err != nil {
 		return fmt.Errorf("%w: second vote: %w", ErrEvidence, err)
 	}
 	return nil
 }
 
-func (e *Evidence) vote(value []byte) tendermint.Vote {
-	v := tendermint.Vote{Type: tendermint.VoteType(e.Type), Height: e.Height, Round: tendermint.Round(e.Round)}
-	if len(value) == 32 {
-		var id tendermint.ValueID
-		copy(id[:], value)
-		v.Value = &id
-	}
-	return v
-}
-
 func (e *Evidence) String() string {
-	return fmt.Sprintf("equivocation of %x: %s h=%d r=%d", e.PublicKey[:4], tendermint.VoteType(e.Type), e.Height, e.Round)
+	return fmt.Sprintf("equivocation of %x: %s h=%d r=%d", e.PublicKey[:4], typeName(e.Type), e.Height, e.Round)
 }
 
 // SignVote signs v with a bare key, past the double-signing guard of
 // privval: what an equivocating validator does. Tests, simulations and
 // the conformance vectors use it to make evidence; a node never does.
-func SignVote(key ed25519.PrivateKey, chainID string, v tendermint.Vote) (Signed, error) {
-	msg, err := privval.VoteSignBytes(chainID, v)
+func SignVote(key ed25519.PrivateKey, chainID string, v Vote) (Vote, error) {
+	msg, err := VoteSignBytes(chainID, v.Type, v.Height, v.Round, v.Value)
 	if err != nil {
-		return Signed{}, err
+		return Vote{}, err
 	}
-	return Signed{Vote: v, Signature: ed25519.Sign(key, msg)}, nil
+	v.Signature = ed25519.Sign(key, msg)
+	return v, nil
 }

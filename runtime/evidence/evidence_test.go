@@ -5,23 +5,21 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"testing"
-
-	"github.com/plinthchain/plinth/consensus/tendermint"
 )
 
-func value(b byte) *tendermint.ValueID {
-	var v tendermint.ValueID
+func value(b byte) []byte {
+	v := make([]byte, 32)
 	v[0] = b
-	return &v
+	return v
 }
 
-func equivocation(t *testing.T, key ed25519.PrivateKey, a, b *tendermint.ValueID) *Evidence {
+func equivocation(t *testing.T, key ed25519.PrivateKey, a, b []byte) *Evidence {
 	t.Helper()
-	sa, err := SignVote(key, "c", tendermint.Vote{Type: tendermint.Prevote, Height: 7, Round: 2, Value: a})
+	sa, err := SignVote(key, "c", Vote{Type: Prevote, Height: 7, Round: 2, Value: a})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := SignVote(key, "c", tendermint.Vote{Type: tendermint.Prevote, Height: 7, Round: 2, Value: b})
+	sb, err := SignVote(key, "c", Vote{Type: Prevote, Height: 7, Round: 2, Value: b})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +100,7 @@ func TestEvidence(t *testing.T) {
 	if _, err := Decode(make([]byte, MaxBytes+1)); !errors.Is(err, ErrEvidence) {
 		t.Fatalf("oversized: %v", err)
 	}
-	if _, err := New(key.Public().(ed25519.PublicKey), Signed{Vote: tendermint.Vote{Type: tendermint.Prevote, Height: 1}},
-		Signed{Vote: tendermint.Vote{Type: tendermint.Precommit, Height: 1}}); !errors.Is(err, ErrEvidence) {
+	if _, err := New(key.Public().(ed25519.PublicKey), Vote{Type: Prevote, Height: 1}, Vote{Type: Precommit, Height: 1}); !errors.Is(err, ErrEvidence) {
 		t.Fatalf("votes of two steps: %v", err)
 	}
 }
