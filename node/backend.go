@@ -274,6 +274,16 @@ func (h *headState) ChainID() string { return h.n.cfg.Genesis.ChainID }
 func (h *headState) SigCache() *tx.SigCache { return h.n.sigs }
 
 func (h *headState) Params() *params.Params {
+	// The cached parameters are answered without the node's lock: every
+	// transaction asks, and a commit holds the lock for tens of
+	// milliseconds, during which arriving transactions would wait to be
+	// checked instead of being checked (docs/benchmarks.md, issue 7).
+	h.mu.Lock()
+	if p := h.params; p != nil && h.height == h.n.chain.Height() {
+		h.mu.Unlock()
+		return p
+	}
+	h.mu.Unlock()
 	h.n.mu.RLock()
 	defer h.n.mu.RUnlock()
 	head, _ := h.n.chain.Head()

@@ -34,38 +34,51 @@ type txBatcher struct {
 
 // add queues raw; the batch goes out when full or batchDelay after its
 // first transaction. A transaction as large as a batch goes alone.
+// Publishing happens outside the lock: the API's handlers add here, and
+// must not wait on gossipsub.
 func (b *txBatcher) add(raw []byte) {
+	var out [][][]byte
 	b.mu.Lock()
 	if b.bytes > 0 && b.bytes+len(raw) > maxBatchBytes {
-		b.flushLocked()
+		out = append(out, b.takeLocked())
 	}
 	b.pending = append(b.pending, raw)
 	b.bytes += len(raw)
 	switch {
 	case len(b.pending) >= maxBatchTxs || b.bytes >= maxBatchBytes:
-		b.flushLocked()
+		out = append(out, b.takeLocked())
 	case b.timer == nil:
 		b.timer = time.AfterFunc(batchDelay, b.flush)
 	}
 	b.mu.Unlock()
+	for _, batch := range out {
+		b.send(batch)
+	}
 }
 
 func (b *txBatcher) flush() {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.flushLocked()
+	batch := b.takeLocked()
+	b.mu.Unlock()
+	b.send(batch)
 }
 
-func (b *txBatcher) flushLocked() {
+// takeLocked empties the batch being gathered and returns it.
+func (b *txBatcher) takeLocked() [][]byte {
 	if b.timer != nil {
 		b.timer.Stop()
 		b.timer = nil
 	}
-	if len(b.pending) == 0 {
+	batch := b.pending
+	b.pending, b.bytes = nil, 0
+	return batch
+}
+
+func (b *txBatcher) send(batch [][]byte) {
+	if len(batch) == 0 {
 		return
 	}
-	data, err := canon.Marshal(b.pending)
-	b.pending, b.bytes = nil, 0
+	data, err := canon.Marshal(batch)
 	if err == nil {
 		err = b.publish(context.Background(), data)
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
@@ -32,6 +33,9 @@ type Chain struct {
 	genesis  *runtime.Genesis
 	head     block.Header
 	headHash [32]byte
+	// height is head.Height, readable while a commit holds the chain
+	// (Height).
+	height atomic.Uint64
 	// Before the first block: the genesis state and its changes.
 	genesisState   *state.WriteSet
 	genesisChanges []state.Change
@@ -77,8 +81,14 @@ func Open(ctx context.Context, store *state.Store, rt *runtime.Runtime, g *runti
 		return nil, fmt.Errorf("chain: latest block: %w", err)
 	}
 	c.head, c.headHash = b.Header, blk.Hash
+	c.height.Store(b.Header.Height)
 	return c, nil
 }
+
+// Height is the head's height. Unlike the rest of Chain it is safe to
+// call at any time, even during a commit (which it reports as not yet
+// done until the head has moved): the mempool's hot path asks it.
+func (c *Chain) Height() uint64 { return c.height.Load() }
 
 // Head returns the latest block's header and hash (the genesis header and
 // hash before the first block).
@@ -220,6 +230,7 @@ func (c *Chain) CommitPending(p *Pending, commit []byte) error {
 		return err
 	}
 	c.head, c.headHash = b.Header, hash
+	c.height.Store(b.Header.Height)
 	if c.genesisState != nil {
 		c.genesisState, c.genesisChanges = nil, nil
 	}
