@@ -284,6 +284,31 @@ func sameChain(t *testing.T, g *runtime.Genesis, h uint64, nodes ...*testNode) {
 	}
 }
 
+// startValidators starts the first n validators of g (seedKey(1…n)),
+// each in its own directory, bootstrapping from the first.
+func startValidators(t *testing.T, g *runtime.Genesis, n int) []*testNode {
+	t.Helper()
+	var nodes []*testNode
+	for i := 0; i < n; i++ {
+		var boot []string
+		if i > 0 {
+			boot = nodes[0].host.Addrs()
+		}
+		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
+	}
+	return nodes
+}
+
+// stopAll stops the nodes still running (nil: stopped already).
+func stopAll(t *testing.T, nodes []*testNode) {
+	t.Helper()
+	for _, n := range nodes {
+		if n != nil {
+			n.stop(t)
+		}
+	}
+}
+
 func transfer(t *testing.T, nonce uint64) []byte {
 	t.Helper()
 	to := address.FromPublicKey(seedKey(101).Public().(ed25519.PublicKey))
@@ -303,21 +328,8 @@ func transfer(t *testing.T, nonce uint64) []byte {
 // follows again without signing anything that conflicts.
 func TestFourValidators(t *testing.T) {
 	g := testGenesis(t, 4)
-	var nodes []*testNode
-	for i := 0; i < 4; i++ {
-		var boot []string
-		if i > 0 {
-			boot = nodes[0].host.Addrs()
-		}
-		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
-	}
-	defer func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.stop(t)
-			}
-		}
-	}()
+	nodes := startValidators(t, g, 4)
+	defer stopAll(t, nodes)
 	waitHeight(t, 3, nodes...)
 
 	// A transaction given to node 2 only is committed by all.
@@ -377,19 +389,8 @@ func TestEquivocator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var nodes []*testNode
-	for i := 0; i < 3; i++ {
-		var boot []string
-		if i > 0 {
-			boot = nodes[0].host.Addrs()
-		}
-		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
-	}
-	defer func() {
-		for _, n := range nodes {
-			n.stop(t)
-		}
-	}()
+	nodes := startValidators(t, g, 3)
+	defer stopAll(t, nodes)
 	byzKey := seedKey(4)
 	byzPub := byzKey.Public().(ed25519.PublicKey)
 	byz, err := p2p.New(context.Background(), p2p.Config{Key: byzKey, ChainID: g.ChainID, GenesisHash: gh,
@@ -501,19 +502,8 @@ func committed(t *testing.T, n *testNode, h uint64) *block.Block {
 // topic with its commit, and the follower syncs it at once.
 func TestFollowerFollowsAnnouncements(t *testing.T) {
 	g := testGenesis(t, 4)
-	var nodes []*testNode
-	for i := 0; i < 4; i++ {
-		var boot []string
-		if i > 0 {
-			boot = nodes[0].host.Addrs()
-		}
-		nodes = append(nodes, startNode(t, g, t.TempDir(), seedKey(byte(i+1)), boot))
-	}
-	defer func() {
-		for _, n := range nodes {
-			n.stop(t)
-		}
-	}()
+	nodes := startValidators(t, g, 4)
+	defer func() { stopAll(t, nodes) }()
 	waitHeight(t, 4, nodes...)
 	follower := startNodeAsking(t, g, t.TempDir(), nil, nodes[0].host.Addrs(), time.Hour)
 	nodes = append(nodes, follower)
