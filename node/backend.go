@@ -42,6 +42,7 @@ func (n *Node) Status(context.Context) (api.Status, error) {
 	if n.engine != nil {
 		es := n.engine.Status()
 		st.Consensus, st.Round, st.CatchingUp, st.Peers = "bft", es.Round, es.CatchingUp, n.host.Peers()
+		st.MissedBlocks, st.SyncedBlocks, st.Evidence = es.MissedBlocks, es.SyncedBlocks, es.Evidence
 		self = address.FromPublicKey(n.cfg.Network.Key.Public().(ed25519.PublicKey))
 	}
 	for i, v := range vals {

@@ -44,6 +44,9 @@ func statusCommand() *cli.Command {
 			if s.CatchingUp {
 				text += ", catching up"
 			}
+			if s.Consensus == "bft" {
+				text += fmt.Sprintf("\n%d blocks missed, %d synced from peers, %d pieces of evidence pending", s.MissedBlocks, s.SyncedBlocks, s.Evidence)
+			}
 			if v := s.Validator; v != nil {
 				text += fmt.Sprintf("\nthis node is validator %d (%s, power %d, %s)", v.Index, v.Name, v.Power, v.Address)
 			}

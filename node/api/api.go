@@ -69,6 +69,13 @@ type Status struct {
 	CatchingUp bool  `json:"catching_up"`
 	// Peers is how many libp2p peers the node is connected to.
 	Peers int `json:"peers"`
+	// MissedBlocks counts blocks committed while this node was their
+	// validator without its signature in the commit; SyncedBlocks the
+	// blocks it caught up on from peers; Evidence the evidence of
+	// equivocation waiting for a block (bft only).
+	MissedBlocks uint64 `json:"missed_blocks"`
+	SyncedBlocks uint64 `json:"synced_blocks"`
+	Evidence     int    `json:"evidence"`
 	// Validators is the size of the validator set in force; Validator is
 	// this node's place in it, if it has one.
 	Validators int              `json:"validators"`
