@@ -76,6 +76,9 @@ func (s *Syncer) Run(ctx context.Context, from, to uint64) error {
 		// Fetch the windows from next on, one per usable peer.
 		var wg sync.WaitGroup
 		var mu sync.Mutex
+		// The fetches report here, not into pending, which this loop reads
+		// while they run.
+		var fetched []*window
 		assigned := 0
 		for start := next; start <= to && assigned < len(s.peers); start += s.cfg.Window {
 			if _, ok := pending[start]; ok {
@@ -99,11 +102,14 @@ func (s *Syncer) Run(ctx context.Context, from, to uint64) error {
 				defer wg.Done()
 				bs, err := p.Blocks(ctx, start, count)
 				mu.Lock()
-				pending[start] = &window{start: start, blocks: bs, peer: p, err: err}
+				fetched = append(fetched, &window{start: start, blocks: bs, peer: p, err: err})
 				mu.Unlock()
 			}(start, p)
 		}
 		wg.Wait()
+		for _, w := range fetched {
+			pending[w.start] = w
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
