@@ -362,8 +362,11 @@ func TestFourValidators(t *testing.T) {
 	waitHeight(t, at+2, nodes...)
 	// Those blocks came by catch-up, and their commits lack its
 	// signature: the status (and the node's metrics) count them.
-	if st := nodes[3].engine.Status(); st.SyncedBlocks < 3 || st.MissedBlocks < 3 {
-		t.Fatalf("after %d blocks away: %d synced, %d missed; want at least 3 each", away, st.SyncedBlocks, st.MissedBlocks)
+	// (It may have committed a block before node 0 did when it stopped,
+	// and its WAL may let it decide the height it stopped in by itself:
+	// up to two of the blocks counted away need no catch-up.)
+	if st := nodes[3].engine.Status(); st.SyncedBlocks+2 < away || st.MissedBlocks+2 < away {
+		t.Fatalf("after %d blocks away: %d synced, %d missed; want at least %d each", away, st.SyncedBlocks, st.MissedBlocks, away-2)
 	}
 	top := nodes[0].height()
 	for _, n := range nodes {

@@ -128,12 +128,13 @@ func (n *Host) joinBlocks(ctx context.Context) error {
 			if m.ReceivedFrom == self {
 				continue
 			}
-			c, res := n.checkCommitted(m.Data)
-			if res != pubsub.ValidationAccept {
+			// The topic's validator accepted it, its commit verified:
+			// only decoded here.
+			var a announcement
+			if err := canon.Unmarshal(m.Data, &a); err != nil || len(a.Hash) != 32 {
 				continue
 			}
-			c.From = m.ReceivedFrom
-			n.deliverCommitted(*c)
+			n.deliverCommitted(Committed{Height: a.Height, Hash: [32]byte(a.Hash), Commit: a.Commit, Verified: true, From: m.ReceivedFrom})
 		}
 	}()
 	return nil
