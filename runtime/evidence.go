@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/canon"
@@ -32,6 +33,16 @@ func EvidenceKey(pub []byte, height uint64) []byte {
 // proposer calls it to choose what to include; Apply, through
 // applyEvidence, to judge what a block includes.
 func CheckEvidence(st state.Reader, chainID string, height uint64, p *params.Params, raw []byte) (*evidence.Evidence, error) {
+	vals, err := validatorsIn(st)
+	if err != nil {
+		return nil, err
+	}
+	return checkEvidence(st, vals, chainID, height, p, raw)
+}
+
+// checkEvidence is CheckEvidence with the validator set in force read
+// already (a block's pieces share it).
+func checkEvidence(st state.Reader, vals []Validator, chainID string, height uint64, p *params.Params, raw []byte) (*evidence.Evidence, error) {
 	e, err := evidence.Decode(raw)
 	if err != nil {
 		return nil, err
@@ -40,10 +51,6 @@ func CheckEvidence(st state.Reader, chainID string, height uint64, p *params.Par
 		return nil, fmt.Errorf("%w of height %d at height %d: older than %d heights or from the future", evidence.ErrEvidence, e.Height, height, p.Consensus.MaxEvidenceAge)
 	}
 	if err := e.Verify(chainID); err != nil {
-		return nil, err
-	}
-	vals, err := validatorsIn(st)
-	if err != nil {
 		return nil, err
 	}
 	if indexOf(vals, e.PublicKey) < 0 {
@@ -73,14 +80,15 @@ func applyEvidence(ws *state.WriteSet, st state.Reader, h *block.Header, p *para
 		return &InvalidEvidenceError{Index: int(p.Consensus.MaxBlockEvidence),
 			Err: fmt.Errorf("%w: %d pieces of evidence, limit %d", evidence.ErrEvidence, len(list), p.Consensus.MaxBlockEvidence)}
 	}
-	vals, err := validatorsIn(st)
+	inForce, err := validatorsIn(st)
 	if err != nil {
 		return err
 	}
+	vals := slices.Clone(inForce)
 	for i, raw := range list {
 		// Checked against the state before the block: two pieces
 		// against one validator, at different heights, are both valid.
-		e, err := CheckEvidence(st, h.ChainID, h.Height, p, raw)
+		e, err := checkEvidence(st, inForce, h.ChainID, h.Height, p, raw)
 		if err == nil {
 			var dup bool
 			if _, dup, err = ws.Get(EvidenceKey(e.PublicKey, e.Height)); err == nil && dup {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/plinthchain/plinth/runtime"
 	"github.com/plinthchain/plinth/runtime/address"
-	"github.com/plinthchain/plinth/runtime/block"
 	"github.com/plinthchain/plinth/runtime/chain"
 	"github.com/plinthchain/plinth/state"
 )
@@ -64,24 +63,7 @@ func (r Runner) Outcomes(ctx context.Context, v *Vector, dir string, watch []add
 		if err != nil {
 			return nil, fmt.Errorf("block %d: proposer: %w", i, err)
 		}
-		txs := make([][]byte, len(b.Txs))
-		for j, t := range b.Txs {
-			txs[j] = t
-		}
-		evidence := make([][]byte, len(b.Evidence))
-		for j, e := range b.Evidence {
-			evidence[j] = e
-		}
-		var blk *block.Block
-		var res *runtime.Output
-		pend, err := c.Build(ctx, chain.Draft{Txs: txs, Time: b.Time, Proposer: proposer, Evidence: evidence})
-		if err == nil {
-			blk, res = pend.Block, pend.Out
-			err = c.CommitPending(pend, nil)
-			if err != nil {
-				return nil, fmt.Errorf("block %d: %w", i, err)
-			}
-		}
+		pend, err := c.Build(ctx, chain.Draft{Txs: bytesList(b.Txs), Time: b.Time, Proposer: proposer, Evidence: bytesList(b.Evidence)})
 		if err != nil {
 			idx, reason, ok := Reason(err)
 			if !ok {
@@ -90,6 +72,10 @@ func (r Runner) Outcomes(ctx context.Context, v *Vector, dir string, watch []add
 			out = append(out, Expect{Invalid: &Invalid{Tx: idx, Reason: reason}})
 			continue
 		}
+		if err := c.CommitPending(pend, nil); err != nil {
+			return nil, fmt.Errorf("block %d: %w", i, err)
+		}
+		blk, res := pend.Block, pend.Out
 		h, err := blk.Header.Hash()
 		if err != nil {
 			return nil, fmt.Errorf("block %d: %w", i, err)
@@ -111,6 +97,15 @@ func (r Runner) Outcomes(ctx context.Context, v *Vector, dir string, watch []add
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// bytesList is a vector's hex strings as the byte strings a block holds.
+func bytesList(hs []Hex) [][]byte {
+	out := make([][]byte, len(hs))
+	for i, h := range hs {
+		out[i] = h
+	}
+	return out
 }
 
 func receipt(r runtime.Receipt) Receipt {
