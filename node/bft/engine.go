@@ -980,7 +980,14 @@ func (e *Engine) catchUp(ctx context.Context, peers []peer.ID, top uint64) error
 	for _, p := range peers {
 		remotes = append(remotes, remote{net: e.net, id: p})
 	}
-	pending := map[uint64]*chain.Pending{}
+	// A verified block waits here for its turn to be committed, with
+	// what Verify read of it.
+	type verified struct {
+		pend   *chain.Pending
+		vals   []runtime.Validator
+		commit *commit.Commit
+	}
+	pending := map[uint64]verified{}
 	s := blocksync.New(blocksync.Config{
 		Verify: func(h uint64, bc p2p.BlockWithCommit) error {
 			b, err := block.Decode(bc.Block, e.maxBlockBytes())
@@ -1012,22 +1019,17 @@ func (e *Engine) catchUp(ctx context.Context, peers []peer.ID, top uint64) error
 			if err != nil {
 				return err
 			}
-			pending[h] = pend
+			pending[h] = verified{pend: pend, vals: vals, commit: c}
 			return nil
 		},
 		Apply: func(ctx context.Context, h uint64, bc p2p.BlockWithCommit) error {
-			pend := pending[h]
+			v := pending[h]
 			delete(pending, h)
-			vals, err := e.chain.Validators(h)
-			if err != nil {
+			if err := e.chain.Commit(v.pend, bc.Commit); err != nil {
 				return err
 			}
-			if err := e.chain.Commit(pend, bc.Commit); err != nil {
-				return err
-			}
-			c, _ := commit.Decode(bc.Commit) // verified above
-			e.countSigned(vals, c, true)
-			e.committed(pend)
+			e.countSigned(v.vals, v.commit, true)
+			e.committed(v.pend)
 			return nil
 		},
 	}, remotes)
