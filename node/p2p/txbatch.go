@@ -63,6 +63,14 @@ func (b *txBatcher) flush() {
 	b.send(batch)
 }
 
+// stop drops the batch being gathered (the mempool keeps its
+// transactions) so that no timer publishes on a closed topic.
+func (b *txBatcher) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.takeLocked()
+}
+
 // takeLocked empties the batch being gathered and returns it.
 func (b *txBatcher) takeLocked() [][]byte {
 	if b.timer != nil {
