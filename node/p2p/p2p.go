@@ -659,6 +659,9 @@ func (n *Host) Close() error {
 		_ = n.mdns.Close()
 	}
 	n.cancel()
+	if n.txs != nil {
+		n.txs.stop()
+	}
 	n.sub.Cancel()
 	for _, sub := range []*pubsub.Subscription{n.txSub, n.evSub, n.blocksSub} {
 		if sub != nil {
