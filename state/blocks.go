@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -115,15 +116,26 @@ func (s *Store) writeBlock(b *pebble.Batch, height uint64, blk *Block) error {
 			return err
 		}
 	}
-	var loc, receipt []byte
+	// Receipts (keyed by index) and the transaction index (keyed by hash)
+	// each go in as one ascending run, as the commit's other records do
+	// (keyOrder says why).
+	var receipt []byte
 	for i, h := range blk.TxHashes {
-		loc = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(loc[:0], height), uint32(i))
 		receipt = append(append(receipt[:0], h[:]...), blk.Receipts[i]...)
 		// Batch.Set copies key and value, so the buffers can be reused.
-		if err := errors.Join(
-			b.Set(txKey(h), loc, nil),
-			b.Set(receiptKey(height, uint32(i)), receipt, nil),
-		); err != nil {
+		if err := b.Set(receiptKey(height, uint32(i)), receipt, nil); err != nil {
+			return err
+		}
+	}
+	order := make([]int, len(blk.TxHashes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return bytes.Compare(blk.TxHashes[i][:], blk.TxHashes[j][:]) })
+	var loc []byte
+	for _, i := range order {
+		loc = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(loc[:0], height), uint32(i))
+		if err := b.Set(txKey(blk.TxHashes[i]), loc, nil); err != nil {
 			return err
 		}
 	}

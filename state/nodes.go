@@ -42,13 +42,15 @@ func (r nodeReader) NodeInto(k jmt.NodeKey, n *jmt.Node) error {
 	if err == nil && r.latest {
 		// Only nodes of the latest tree: a historical read would put an
 		// old node where the live one at its path belongs.
-		r.s.nodes.put(k, enc)
+		r.s.nodes.put(k, appendLeafHashes(append(make([]byte, 0, len(enc)+16*32), enc...), n))
 	}
 	return err
 }
 
 // nodeCache holds encoded internal nodes of the latest tree by path, up to
-// a byte budget. The latest tree has one node per path, so a commit
+// a byte budget. An entry is the node's stored encoding followed by its
+// leaves' hashes (appendLeafHashes): decoding a stored node hashes every
+// leaf it holds, which was a third of a commit's tree update. The latest tree has one node per path, so a commit
 // replaces entries in place and drops the ones it makes stale; entries are
 // checked against the exact version asked for, so a cached node is never
 // served for another. Once the budget is full only replacements go in:
@@ -92,7 +94,7 @@ type cacheSlot struct {
 
 const (
 	cacheClassBytes = 64          // slots are multiples of 64 bytes
-	cacheClasses    = 1216/64 + 1 // the largest node is 5 + 16*(64+10) = 1189 bytes
+	cacheClasses    = 1728/64 + 1 // the largest entry is 5 + 16*(64+10+32) = 1701 bytes
 	slabBytes       = 1 << 20     // a slab is carved into slots of one class
 	cacheEntryBytes = 64          // a map entry's own share
 )
@@ -114,11 +116,11 @@ func (c *nodeCache) nodeInto(k jmt.NodeKey, n *jmt.Node) (bool, error) {
 		return false, nil
 	}
 	slab, off := e.loc>>32, e.loc&0xFFFFFFFF
-	return true, decodeNodeInto(c.slabs[slab][off:off+uint64(e.length)], n)
+	return true, decodeCachedInto(c.slabs[slab][off:off+uint64(e.length)], n)
 }
 
-// put caches a node of the latest tree (copying enc); false when the
-// budget left no room for it.
+// put caches a node of the latest tree (copying enc, its stored encoding
+// followed by its leaf hashes); false when the budget left no room for it.
 func (c *nodeCache) put(k jmt.NodeKey, enc []byte) bool {
 	p := packPath(k.Path)
 	c.mu.Lock()
@@ -245,9 +247,53 @@ func decodeNode(b []byte) (*jmt.Node, error) {
 	return n, decodeNodeInto(b, n)
 }
 
-// decodeNodeInto decodes b into n, overwriting all of it.
+// appendLeafHashes appends the hashes of n's leaf children, in nibble
+// order: what the node cache keeps after a node's encoding.
+func appendLeafHashes(b []byte, n *jmt.Node) []byte {
+	for i := range n.Children {
+		if c := &n.Children[i]; c.Present && c.Leaf {
+			b = append(b, c.Hash[:]...)
+		}
+	}
+	return b
+}
+
+// decodeNodeInto decodes a stored node b into n, overwriting all of it.
 func decodeNodeInto(b []byte, n *jmt.Node) error {
-	bad := func(why string) error { return fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
+	rest, err := decodeChildren(b, n, false)
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%w: tree node: trailing bytes", ErrCorrupt)
+	}
+	return err
+}
+
+// decodeCachedInto decodes a node cache entry (the encoding, then the
+// leaves' hashes) into n.
+func decodeCachedInto(b []byte, n *jmt.Node) error {
+	hashes, err := decodeChildren(b, n, true)
+	if err != nil {
+		return err
+	}
+	for i := range n.Children {
+		if c := &n.Children[i]; c.Present && c.Leaf {
+			if len(hashes) < 32 {
+				return fmt.Errorf("%w: node cache entry: missing leaf hash", ErrCorrupt)
+			}
+			copy(c.Hash[:], hashes[:32])
+			hashes = hashes[32:]
+		}
+	}
+	if len(hashes) != 0 {
+		return fmt.Errorf("%w: node cache entry: trailing bytes", ErrCorrupt)
+	}
+	return nil
+}
+
+// decodeChildren decodes an encoding's children into n and returns the
+// bytes after them. A leaf's hash is computed from its key and value
+// hashes unless hashed says the caller fills it in.
+func decodeChildren(b []byte, n *jmt.Node, hashed bool) ([]byte, error) {
+	bad := func(why string) ([]byte, error) { return nil, fmt.Errorf("%w: tree node: %s", ErrCorrupt, why) }
 	if len(b) < 5 || b[0] != 1 {
 		return bad("header")
 	}
@@ -273,7 +319,11 @@ func decodeNodeInto(b []byte, n *jmt.Node) error {
 			if w <= 0 {
 				return bad("leaf height")
 			}
-			n.Children[i] = jmt.LeafChild(kh, vh, h)
+			if hashed {
+				n.Children[i] = jmt.Child{Present: true, Leaf: true, KeyHash: kh, ValueHash: vh, Height: h}
+			} else {
+				n.Children[i] = jmt.LeafChild(kh, vh, h)
+			}
 			b = b[64+w:]
 			continue
 		}
@@ -286,10 +336,7 @@ func decodeNodeInto(b []byte, n *jmt.Node) error {
 		n.Children[i] = c
 		b = b[w+32:]
 	}
-	if len(b) != 0 {
-		return bad("trailing bytes")
-	}
-	return nil
+	return b, nil
 }
 
 // Root encoding: 0x00 (empty); 0x01 ‖ version u64 ‖ hash (an internal
@@ -336,6 +383,7 @@ func (s *Store) warm(stop <-chan struct{}) error {
 		return nil
 	}
 	level := []jmt.NodeKey{s.root.Key()}
+	var buf []byte
 	for len(level) > 0 {
 		slices.SortFunc(level, func(a, b jmt.NodeKey) int {
 			if c := cmp.Compare(a.Version, b.Version); c != 0 {
@@ -364,7 +412,7 @@ func (s *Store) warm(stop <-chan struct{}) error {
 				_ = it.Close()
 				return err
 			}
-			if !s.nodes.put(k, it.Value()) {
+			if !s.nodes.put(k, appendLeafHashes(append(buf[:0], it.Value()...), n)) {
 				return it.Close() // the cache is full
 			}
 			for i, c := range n.Children {
