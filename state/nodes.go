@@ -123,12 +123,21 @@ func (c *nodeCache) nodeInto(k jmt.NodeKey, n *jmt.Node) (bool, error) {
 // followed by its leaf hashes); false when the budget left no room for it.
 func (c *nodeCache) put(k jmt.NodeKey, enc []byte) bool {
 	p := packPath(k.Path)
+	class := slotClass(len(enc))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.m[p]; ok {
+	old, ok := c.m[p]
+	if ok && slotClass(int(old.length)) == class {
+		// Most puts replace a node with one of the same size class: the
+		// slot is rewritten where it is.
+		slab, off := old.loc>>32, old.loc&0xFFFFFFFF
+		copy(c.slabs[slab][off:], enc)
+		c.m[p] = cacheSlot{version: k.Version, loc: old.loc, length: uint32(len(enc))}
+		return true
+	}
+	if ok {
 		c.release(p, old)
 	}
-	class := slotClass(len(enc))
 	if class >= cacheClasses || c.size+int64(class*cacheClassBytes+cacheEntryBytes) > c.max {
 		return false
 	}
@@ -204,6 +213,48 @@ func versionedKey(key []byte, height uint64) []byte {
 	b := binary.BigEndian.AppendUint16([]byte{prefixVersioned}, uint16(len(key)))
 	b = append(b, key...)
 	return binary.BigEndian.AppendUint64(b, ^height)
+}
+
+// encodedNodes are a commit's new nodes encoded: entry[i] is node i's node
+// cache entry, whose first storedLen[i] bytes are what Pebble stores.
+type encodedNodes struct {
+	entry     [][]byte
+	storedLen []int
+	bytes     int // the stored encodings' total size
+}
+
+func (e *encodedNodes) stored(i int) []byte { return e.entry[i][:e.storedLen[i]] }
+
+// encodeNodes encodes nodes on up to workers goroutines, each a
+// contiguous share of them into one arena of its own.
+func encodeNodes(nodes []jmt.NodeEntry, workers int) encodedNodes {
+	e := encodedNodes{entry: make([][]byte, len(nodes)), storedLen: make([]int, len(nodes))}
+	per := max(256, (len(nodes)+workers-1)/workers)
+	sizes := make([]int, (len(nodes)+per-1)/per)
+	var wg sync.WaitGroup
+	for w := range sizes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			share := nodes[w*per : min(len(nodes), (w+1)*per)]
+			// A node with 16 children is at most 1189 bytes stored plus
+			// 512 of leaf hashes; most are far smaller.
+			arena := make([]byte, 0, 900*len(share))
+			for j, n := range share {
+				i, start := w*per+j, len(arena)
+				arena = encodeNode(arena, n.Node)
+				e.storedLen[i] = len(arena) - start
+				sizes[w] += len(arena) - start
+				arena = appendLeafHashes(arena, n.Node)
+				e.entry[i] = arena[start:len(arena):len(arena)]
+			}
+		}()
+	}
+	wg.Wait()
+	for _, n := range sizes {
+		e.bytes += n
+	}
+	return e
 }
 
 // Node encoding (internal nodes only; leaves live in their parent):
@@ -303,26 +354,27 @@ func decodeChildren(b []byte, n *jmt.Node, hashed bool) ([]byte, error) {
 		return bad("a leaf child that is not present")
 	}
 	b = b[5:]
+	// Children are written field by field in place: building each as a
+	// value and copying it in was most of a decode's time.
 	for i := range n.Children {
+		c := &n.Children[i]
 		if present&(1<<i) == 0 {
-			n.Children[i] = jmt.Child{}
+			*c = jmt.Child{}
 			continue
 		}
 		if leaves&(1<<i) != 0 {
 			if len(b) < 64 {
 				return bad("leaf child")
 			}
-			var kh, vh jmt.Hash
-			copy(kh[:], b[:32])
-			copy(vh[:], b[32:64])
 			h, w := binary.Uvarint(b[64:])
 			if w <= 0 {
 				return bad("leaf height")
 			}
-			if hashed {
-				n.Children[i] = jmt.Child{Present: true, Leaf: true, KeyHash: kh, ValueHash: vh, Height: h}
-			} else {
-				n.Children[i] = jmt.LeafChild(kh, vh, h)
+			c.Present, c.Leaf, c.Version, c.Height = true, true, 0, h
+			copy(c.KeyHash[:], b[:32])
+			copy(c.ValueHash[:], b[32:64])
+			if !hashed {
+				c.Hash = jmt.LeafHash(c.KeyHash, c.ValueHash)
 			}
 			b = b[64+w:]
 			continue
@@ -331,9 +383,9 @@ func decodeChildren(b []byte, n *jmt.Node, hashed bool) ([]byte, error) {
 		if w <= 0 || len(b) < w+32 {
 			return bad("internal child")
 		}
-		c := jmt.Child{Present: true, Version: v}
+		c.Present, c.Leaf, c.Version, c.Height = true, false, v, 0
 		copy(c.Hash[:], b[w:w+32])
-		n.Children[i] = c
+		c.KeyHash, c.ValueHash = jmt.Hash{}, jmt.Hash{}
 		b = b[w+32:]
 	}
 	return b, nil

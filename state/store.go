@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -223,6 +224,7 @@ type Prepared struct {
 	base    jmt.Root
 	changes []Change
 	res     *jmt.Result
+	nodes   encodedNodes // res.New, encoded
 }
 
 // Root returns the state root the prepared commit would have.
@@ -241,8 +243,7 @@ func (s *Store) Prepare(height uint64, changes []Change) (*Prepared, error) {
 		return nil, fmt.Errorf("%w: commit %d after %d", ErrHeight, height, s.height)
 	}
 	<-s.warmDone
-	tc := make([]jmt.Change, len(changes))
-	for i, c := range changes {
+	for _, c := range changes {
 		err := checkKey(c.Key)
 		if err == nil && !c.Delete {
 			err = checkValue(c.Value)
@@ -250,18 +251,39 @@ func (s *Store) Prepare(height uint64, changes []Change) (*Prepared, error) {
 		if err != nil {
 			return nil, fmt.Errorf("state: commit %d: %w", height, err)
 		}
-		tc[i] = jmt.Change{KeyHash: jmt.HashKey(c.Key), Delete: c.Delete}
-		if !c.Delete {
-			tc[i].ValueHash = jmt.HashValue(c.Value)
-		}
 	}
 	// The root's subtrees are independent: on a machine with cores to
 	// spare they update at once, with the same result.
-	res, err := jmt.UpdateParallel(nodeReader{s: s, latest: true}, s.root, height, tc, runtime.GOMAXPROCS(0))
+	workers := runtime.GOMAXPROCS(0)
+	tc := hashChanges(changes, workers)
+	res, err := jmt.UpdateParallel(nodeReader{s: s, latest: true}, s.root, height, tc, workers)
 	if err != nil {
 		return nil, fmt.Errorf("state: commit %d: %w", height, err)
 	}
-	return &Prepared{height: height, base: s.root, changes: changes, res: res}, nil
+	return &Prepared{height: height, base: s.root, changes: changes, res: res, nodes: encodeNodes(res.New, workers)}, nil
+}
+
+// hashChanges hashes each change's key and value for the tree, on up to
+// workers goroutines.
+func hashChanges(changes []Change, workers int) []jmt.Change {
+	tc := make([]jmt.Change, len(changes))
+	per := max(1024, (len(changes)+workers-1)/workers)
+	var wg sync.WaitGroup
+	for start := 0; start < len(changes); start += per {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := start; i < min(len(changes), start+per); i++ {
+				c := &changes[i]
+				tc[i] = jmt.Change{KeyHash: jmt.HashKey(c.Key), Delete: c.Delete}
+				if !c.Delete {
+					tc[i].ValueHash = jmt.HashValue(c.Value)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return tc
 }
 
 // CommitPrepared writes a prepared commit, with the block of its height
@@ -275,7 +297,7 @@ func (s *Store) CommitPrepared(p *Prepared, blk *Block) error {
 	if height != s.height+1 || p.base != s.root {
 		return fmt.Errorf("%w: commit %d was prepared over another state (latest %d)", ErrHeight, height, s.height)
 	}
-	b, encoded, err := s.commitBatch(height, p.changes, blk, res)
+	b, err := s.commitBatch(height, p, blk)
 	if err != nil {
 		return fmt.Errorf("state: commit %d: %w", height, err)
 	}
@@ -287,11 +309,13 @@ func (s *Store) CommitPrepared(p *Prepared, blk *Block) error {
 	cached := make(chan struct{})
 	go func() {
 		defer close(cached)
-		for _, k := range res.Stale {
+		// A new node overwrites the entry at its path; only paths left
+		// empty need dropping.
+		for _, k := range res.Removed {
 			s.nodes.drop(k)
 		}
 		for i, e := range res.New {
-			s.nodes.put(e.Key, encoded[i])
+			s.nodes.put(e.Key, p.nodes.entry[i])
 		}
 	}()
 	err = s.syncBatch(b)
@@ -316,28 +340,20 @@ func (s *Store) CommitPrepared(p *Prepared, blk *Block) error {
 	return nil
 }
 
-// commitBatch builds a commit's batch. It also returns each new node's
-// node cache entry (its encoding and leaf hashes).
-func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jmt.Result) (*pebble.Batch, [][]byte, error) {
+// commitBatch builds a prepared commit's batch.
+func (s *Store) commitBatch(height uint64, p *Prepared, blk *Block) (*pebble.Batch, error) {
+	changes, res := p.changes, p.res
 	// Sizing the batch up front saves growing (and copying) it a dozen
-	// times: a node is a few hundred bytes, a change is written twice.
-	size := 64 + 48*len(res.Stale)
+	// times: a change is written twice.
+	size := 64 + 48*len(res.Stale) + p.nodes.bytes
 	for _, c := range changes {
 		size += 3*len(c.Key) + 2*len(c.Value) + 48
 	}
-	size += 600 * len(res.New) // a node: up to 16 children of 33 to 72 bytes
 	b := s.db.NewBatchWithSize(size)
-	encoded := make([][]byte, len(res.New))
-	arena := make([]byte, 0, 900*len(res.New))
 	for i, e := range res.New {
-		start := len(arena)
-		arena = encodeNode(arena, e.Node)
-		stored := arena[start:]
-		arena = appendLeafHashes(arena, e.Node)
-		encoded[i] = arena[start:len(arena):len(arena)]
-		if err := b.Set(nodeKey(e.Key), stored, nil); err != nil {
+		if err := b.Set(nodeKey(e.Key), p.nodes.stored(i), nil); err != nil {
 			b.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	var buf []byte
@@ -354,11 +370,19 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 	}
 	if err := b.Set(heightKey(prefixStale, height), buf, nil); err != nil {
 		b.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	// Flat values, then versioned ones, each run in its keys' order: see
 	// keyOrder.
-	for _, i := range keyOrder(changes, bytes.Compare) {
+	flat := keyOrder(changes, bytes.Compare)
+	versioned := flat // the same order unless keys differ in length
+	for j := 1; j < len(flat); j++ {
+		if compareVersioned(changes[flat[j-1]].Key, changes[flat[j]].Key) > 0 {
+			versioned = keyOrder(changes, compareVersioned)
+			break
+		}
+	}
+	for _, i := range flat {
 		c := changes[i]
 		if c.Delete && res.Prev[i] == 0 {
 			continue // deleting an absent key changes nothing, not even history
@@ -372,12 +396,12 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 		}
 		if err != nil {
 			b.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	// x ‖ height → per version: key length u16 ‖ key ‖ version's height u64
 	var superseded []byte
-	for _, i := range keyOrder(changes, compareVersioned) {
+	for _, i := range versioned {
 		c := changes[i]
 		prev := res.Prev[i]
 		if c.Delete && prev == 0 {
@@ -398,13 +422,13 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 		}
 		if err != nil {
 			b.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if blk != nil {
 		if err := s.writeBlock(b, height, blk); err != nil {
 			b.Close()
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	if err := errors.Join(
@@ -413,9 +437,9 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 		b.Set(metaLatest, binary.BigEndian.AppendUint64(nil, height), nil),
 	); err != nil {
 		b.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return b, encoded, nil
+	return b, nil
 }
 
 // keyOrder returns the indexes of changes in the order cmp sorts their
@@ -426,11 +450,22 @@ func (s *Store) commitBatch(height uint64, changes []Change, blk *Block, res *jm
 // full one. Random order measured 20–30 ms more per block of 10,000
 // updates (docs/benchmarks.md, "State").
 func keyOrder(changes []Change, cmp func(a, b []byte) int) []int {
-	order := make([]int, len(changes))
-	for i := range order {
-		order[i] = i
+	type keyed struct {
+		key []byte
+		i   int
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp(changes[a].Key, changes[b].Key) })
+	ks := make([]keyed, len(changes))
+	for i, c := range changes {
+		ks[i] = keyed{c.Key, i}
+	}
+	// A write set's changes come sorted already.
+	if !slices.IsSortedFunc(ks, func(a, b keyed) int { return cmp(a.key, b.key) }) {
+		slices.SortFunc(ks, func(a, b keyed) int { return cmp(a.key, b.key) })
+	}
+	order := make([]int, len(ks))
+	for j, k := range ks {
+		order[j] = k.i
+	}
 	return order
 }
 

@@ -37,6 +37,9 @@ type Child struct {
 	Height uint64
 }
 
+// LeafHash returns the hash of the leaf for a key and value hash.
+func LeafHash(keyHash, valueHash Hash) Hash { return leafHash(keyHash, valueHash) }
+
 // LeafChild returns the child for a leaf.
 func LeafChild(keyHash, valueHash Hash, height uint64) Child {
 	return Child{Present: true, Leaf: true, Hash: leafHash(keyHash, valueHash), KeyHash: keyHash, ValueHash: valueHash, Height: height}

@@ -89,7 +89,7 @@ func TestTreeMatchesReference(t *testing.T) {
 	store := newMemStore()
 	live := map[Hash]Hash{}
 	var root Root
-	var staleTotal int
+	var staleTotal, removedTotal int
 	for version := uint64(1); version <= 300; version++ {
 		var changes []Change
 		seen := map[Hash]bool{}
@@ -119,7 +119,9 @@ func TestTreeMatchesReference(t *testing.T) {
 			t.Fatalf("version %d: %v", version, err)
 		}
 		store.apply(t, res)
+		checkRemoved(t, res)
 		staleTotal += len(res.Stale)
+		removedTotal += len(res.Removed)
 		root = res.Root
 		if got, want := root.RootHash(), referenceRoot(live); got != want {
 			t.Fatalf("version %d: root %x, reference %x (%d keys)", version, got[:8], want[:8], len(live))
@@ -129,8 +131,8 @@ func TestTreeMatchesReference(t *testing.T) {
 			checkProof(t, store, root, k, live)
 		}
 	}
-	if len(live) < 50 || staleTotal == 0 {
-		t.Fatalf("the history was too tame: %d live keys, %d stale nodes", len(live), staleTotal)
+	if len(live) < 50 || staleTotal == 0 || removedTotal == 0 {
+		t.Fatalf("the history was too tame: %d live keys, %d stale nodes, %d removed", len(live), staleTotal, removedTotal)
 	}
 }
 
@@ -359,7 +361,9 @@ func TestParallelMatchesSequential(t *testing.T) {
 		seq.apply(t, a)
 		par.apply(t, b)
 		rootS, rootP = a.Root, b.Root
-		if a.Root != b.Root || !slices.Equal(a.Prev, b.Prev) || !slices.Equal(a.Stale, b.Stale) || len(a.New) != len(b.New) {
+		checkRemoved(t, a)
+		checkRemoved(t, b)
+		if a.Root != b.Root || !slices.Equal(a.Prev, b.Prev) || !slices.Equal(a.Stale, b.Stale) || !slices.Equal(a.Removed, b.Removed) || len(a.New) != len(b.New) {
 			t.Fatalf("version %d: sequential and parallel updates differ (%d/%d new, %d/%d stale)", version, len(a.New), len(b.New), len(a.Stale), len(b.Stale))
 		}
 		for i := range a.New {
@@ -367,5 +371,24 @@ func TestParallelMatchesSequential(t *testing.T) {
 				t.Fatalf("version %d: new node %d differs: %v / %v", version, i, a.New[i].Key, b.New[i].Key)
 			}
 		}
+	}
+}
+
+// checkRemoved: Removed is exactly the stale nodes at paths where the
+// update wrote no new node, in Stale's order.
+func checkRemoved(t *testing.T, res *Result) {
+	t.Helper()
+	fresh := map[string]bool{}
+	for _, e := range res.New {
+		fresh[e.Key.Path] = true
+	}
+	var want []NodeKey
+	for _, k := range res.Stale {
+		if !fresh[k.Path] {
+			want = append(want, k)
+		}
+	}
+	if !slices.Equal(res.Removed, want) {
+		t.Fatalf("removed %v, want %v (stale %v)", res.Removed, want, res.Stale)
 	}
 }
