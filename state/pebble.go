@@ -29,6 +29,17 @@ func pebbleOptions(opts Options, cache *pebble.Cache) *pebble.Options {
 		// keeps at least a core for execution.
 		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
 	}
+	// Output tables are cut at every record kind (the key's first byte).
+	// Tree nodes are keyed by ascending version: in tables of their own,
+	// a flush of newer nodes overlaps no older table of nodes, and Pebble
+	// moves such tables down a level instead of rewriting them with the
+	// randomly keyed values they used to share tables with.
+	o.Experimental.SpanPolicyFunc = func(start []byte) (pebble.SpanPolicy, []byte, error) {
+		if len(start) == 0 || start[0] == 0xff {
+			return pebble.SpanPolicy{}, nil, nil
+		}
+		return pebble.SpanPolicy{}, []byte{start[0] + 1}, nil
+	}
 	for i := range o.Levels {
 		// Point reads (Get of a flat value or a tree node) check a bloom
 		// filter before a table's index: most tables do not hold the key.
