@@ -45,22 +45,8 @@ func TestNodeErrorAbortsTheBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Genesis{ChainID: "c", Time: 1, Params: params.Version1(), Validators: []Validator{{PublicKey: make([]byte, 32), Power: 1}}}
-	store, err := state.Open(t.TempDir(), state.Options{ChainID: "c"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	ws, err := rt.GenesisState(ctx, store, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creator := address.Address{7}
-	if err := credit(ws, creator, ptr(canon.NewU256(1))); err != nil {
-		t.Fatal(err)
-	}
-	var used uint64
-	x := &txCall{ctx: ctx, rt: rt, ws: ws, p: &g.Params, d: &tx.Decoded{Tx: tx.Tx{GasLimit: 1 << 40}, Sender: creator}, gasUsed: &used}
+	x := newTestCall(t, rt)
+	creator := x.d.Sender
 	r, err := x.deploy(tx.Deploy{Code: code})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +58,7 @@ func TestNodeErrorAbortsTheBlock(t *testing.T) {
 	}
 	contract := address.Contract(creator, 0)
 	// The same call over a reader whose disk fails.
-	x.ws = state.NewWriteSet(failingReader{ws})
+	x.ws = state.NewWriteSet(failingReader{x.ws})
 	_, err = x.top(contract, "get", nil, canon.U256{}, false)
 	var ne *nodeError
 	if !errors.Is(err, errDisk) || !errors.As(err, &ne) {
@@ -84,3 +70,26 @@ func TestNodeErrorAbortsTheBlock(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newTestCall starts a chain's genesis state on a real store and returns a
+// transaction context over it whose sender holds funds and gas to spare.
+func newTestCall(t *testing.T, rt *Runtime) *txCall {
+	t.Helper()
+	ctx := context.Background()
+	g := &Genesis{ChainID: "c", Time: 1, Params: params.Version1(), Validators: []Validator{{PublicKey: make([]byte, 32), Power: 1}}}
+	store, err := state.Open(t.TempDir(), state.Options{ChainID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	ws, err := rt.GenesisState(ctx, store, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creator := address.Address{7}
+	if err := credit(ws, creator, ptr(canon.NewU256(1))); err != nil {
+		t.Fatal(err)
+	}
+	var used uint64
+	return &txCall{ctx: ctx, rt: rt, ws: ws, p: &g.Params, d: &tx.Decoded{Tx: tx.Tx{GasLimit: 1 << 40}, Sender: creator}, gasUsed: &used}
+}

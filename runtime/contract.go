@@ -151,9 +151,8 @@ func (x *txCall) deploy(body tx.Deploy) (Receipt, error) {
 	if err := storeCode(x.ws, m.CodeHash, body.Code); err != nil {
 		return Receipt{}, &nodeError{err}
 	}
-	x.rt.mu.Lock()
-	x.rt.modules[m.CodeHash] = m
-	x.rt.mu.Unlock()
+	_, release := x.rt.modules.add(m)
+	release()
 	return Receipt{Return: m.CodeHash[:], Events: []Event{{Type: "deploy", Attributes: []Attribute{{Key: "code_hash", Value: m.CodeHash[:]}}}}}, nil
 }
 
@@ -164,10 +163,11 @@ func (x *txCall) instantiate(body tx.Instantiate) (Receipt, error) {
 	if err := x.charge(x.p.InstantiateGas); err != nil {
 		return Receipt{}, err
 	}
-	m, err := x.rt.module(x.ctx, x.ws, x.p, body.CodeHash)
+	m, release, err := x.rt.module(x.ctx, x.ws, x.p, body.CodeHash)
 	if err != nil {
 		return Receipt{}, err
 	}
+	defer release()
 	sender := x.d.Sender
 	var n uint64
 	if b, ok, err := x.ws.Get(CounterKey(sender)); err != nil {
@@ -226,10 +226,11 @@ func (x *txCall) migrate(caller, contract address.Address, codeHash [32]byte, in
 	if len(c.Admin) != 20 || address.Address(c.Admin) != caller {
 		return 0, fmt.Errorf("%w: migrate %s (caller %s)", ErrNotAdmin, contract, caller)
 	}
-	m, err := x.rt.module(x.ctx, x.ws, x.p, codeHash)
+	m, release, err := x.rt.module(x.ctx, x.ws, x.p, codeHash)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	cp, events := x.ws.Checkpoint(), len(x.events)
 	c.CodeHash = codeHash
 	if err := x.storeContract(contract, c); err != nil {
@@ -324,10 +325,11 @@ func (x *txCall) invoke(contract, caller address.Address, method string, input [
 	if err != nil {
 		return nil, 0, err
 	}
-	m, err := x.rt.module(x.ctx, x.ws, x.p, c.CodeHash)
+	m, release, err := x.rt.module(x.ctx, x.ws, x.p, c.CodeHash)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer release()
 	if !m.HasExport(method) {
 		return nil, 0, fmt.Errorf("%w: %q", ErrNoMethod, method)
 	}

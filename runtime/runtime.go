@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/plinthchain/plinth/hostfns"
 	"github.com/plinthchain/plinth/runtime/params"
@@ -21,6 +20,10 @@ type Config struct {
 	// SigCache, if set, answers signature checks of transactions verified
 	// before (by the node's mempool): tx.SigCache.
 	SigCache *tx.SigCache
+	// MaxModules bounds the compiled modules kept in memory (0:
+	// DefaultMaxModules); the least recently used is dropped and compiled
+	// again from stored code when next called.
+	MaxModules int
 }
 
 // Runtime executes blocks. It holds the VM engine and the modules compiled
@@ -31,8 +34,7 @@ type Runtime struct {
 	engine *vm.Engine
 	sigs   *tx.SigCache
 
-	mu      sync.Mutex
-	modules map[[32]byte]*vm.Module
+	modules *moduleCache
 }
 
 // New starts a runtime with the host ABI.
@@ -41,34 +43,31 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
-	return &Runtime{engine: e, sigs: cfg.SigCache, modules: map[[32]byte]*vm.Module{}}, nil
+	return &Runtime{engine: e, sigs: cfg.SigCache, modules: newModuleCache(cfg.MaxModules)}, nil
 }
 
 // Close releases the engine.
 func (rt *Runtime) Close(ctx context.Context) error { return rt.engine.Close(ctx) }
 
 // module returns the compiled module of stored code, compiling it on first
-// use (its deploy paid for that).
-func (rt *Runtime) module(ctx context.Context, r state.Reader, p *params.Params, hash [32]byte) (*vm.Module, error) {
-	rt.mu.Lock()
-	m, ok := rt.modules[hash]
-	rt.mu.Unlock()
-	if ok {
-		return m, nil
+// use (its deploy paid for that), held for the caller until it calls
+// release.
+func (rt *Runtime) module(ctx context.Context, r state.Reader, p *params.Params, hash [32]byte) (*vm.Module, func(), error) {
+	if m, release, ok := rt.modules.get(hash); ok {
+		return m, release, nil
 	}
 	code, err := loadCode(r, hash)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if m, err = rt.engine.Deploy(ctx, code, p.VM); err != nil {
+	m, err := rt.engine.Deploy(ctx, code, p.VM)
+	if err != nil {
 		// Stored code was deployed once under these rules: not the
 		// transaction's fault if it no longer compiles.
-		return nil, &nodeError{fmt.Errorf("runtime: compile stored code %x: %w", hash[:8], err)}
+		return nil, nil, &nodeError{fmt.Errorf("runtime: compile stored code %x: %w", hash[:8], err)}
 	}
-	rt.mu.Lock()
-	rt.modules[hash] = m
-	rt.mu.Unlock()
-	return m, nil
+	m, release := rt.modules.add(m)
+	return m, release, nil
 }
 
 // nodeError marks an error that is the node's, not a transaction's (a
