@@ -50,8 +50,9 @@ func (r nodeReader) NodeInto(k jmt.NodeKey, n *jmt.Node) error {
 // nodeCache holds encoded internal nodes of the latest tree by path, up to
 // a byte budget. An entry is the node's stored encoding followed by its
 // leaves' hashes (appendLeafHashes): decoding a stored node hashes every
-// leaf it holds, which was a third of a commit's tree update. The latest tree has one node per path, so a commit
-// replaces entries in place and drops the ones it makes stale; entries are
+// leaf it holds, which was a third of a commit's tree update. The latest
+// tree has one node per path, so a commit overwrites the entries of the
+// paths it rewrites and drops those of the paths it empties; entries are
 // checked against the exact version asked for, so a cached node is never
 // served for another. Once the budget is full only replacements go in:
 // the nodes every walk passes first (the top levels) are the first to be
