@@ -447,7 +447,7 @@ func (s *Store) commitBatch(height uint64, p *Prepared, blk *Block) (*pebble.Bat
 // inserts a batch into its memtable (a skiplist) with one inserter that
 // remembers where the last key went, and within a sorted run that spot
 // brackets the next key, so each insert is a short search instead of a
-// full one. Random order measured 20–30 ms more per block of 10,000
+// full one. Random order measured 25–35 ms more per block of 10,000
 // updates (docs/benchmarks.md, "State").
 func keyOrder(changes []Change, cmp func(a, b []byte) int) []int {
 	type keyed struct {
